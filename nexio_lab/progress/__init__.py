@@ -1,0 +1,25 @@
+"""Progress front-ends for running batches: a Jupyter widget, a terminal line, log lines.
+
+The batch engine produces :class:`~nexio_lab.batch._progress.BatchProgress` snapshots and
+calls a :class:`ProgressReporter`; :func:`auto_progress` picks the right one.
+
+>>> from nexio_lab.progress import auto_progress
+>>> auto_progress(False) is None
+True
+"""
+
+from ._base import ProgressReporter, ThrottledReporter
+from .auto import auto_progress, in_jupyter_kernel
+from .console import ConsoleProgress
+from .log import LogProgress
+from .widget import WidgetProgress
+
+__all__ = [
+    "ConsoleProgress",
+    "LogProgress",
+    "ProgressReporter",
+    "ThrottledReporter",
+    "WidgetProgress",
+    "auto_progress",
+    "in_jupyter_kernel",
+]
