@@ -117,9 +117,7 @@ class Candidate:
             data = {"value": data}
         scores = data.get("scores")
         scores = (
-            {str(k): _as_str(v) for k, v in scores.items()}
-            if isinstance(scores, Mapping)
-            else {}
+            {str(k): _as_str(v) for k, v in scores.items()} if isinstance(scores, Mapping) else {}
         )
         return cls(
             rank=rank,

@@ -1,0 +1,152 @@
+"""A rate limiter fed by the server's ``X-RateLimit-*`` headers.
+
+It never hard-codes a limit or a window: it learns both from the headers of every response,
+keeps a conservative count of the requests still in flight, and makes a caller wait for the
+reset instead of sending a request that would get 429. One limiter serves every request of a
+client; all of them run on the client's event loop, so asyncio primitives are enough.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+
+from ._models import RateLimit
+
+__all__ = ["RateLimiter"]
+
+logger = logging.getLogger("nexio_lab")
+
+
+class RateLimiter:
+    """Grants request slots within the budget the server announced.
+
+    Until the first response nothing is known, so one request goes alone (a probe). A server
+    that sends no rate-limit headers at all is not limited here; its 429s are retried.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._limit: int | None = None
+        self._remaining: int | None = None  # server's count for the window ending at _reset
+        self._reset: float | None = None  # end of the current window (possibly our estimate)
+        self._window: float | None = None  # window length, learned from successive resets
+        self._last_server_reset: float | None = None
+        self._headerless = False
+        self._in_flight = 0
+        self._blocked_until = 0.0  # from Retry-After
+        self._changed: asyncio.Event | None = None
+        self._lock: asyncio.Lock | None = None
+
+    # -- what callers may read -------------------------------------------------------------
+
+    @property
+    def snapshot(self) -> RateLimit | None:
+        """The window as last described by the server (None before any response)."""
+        if self._limit is None and self._remaining is None:
+            return None
+        self._roll(self._clock())
+        return RateLimit(self._limit, self._remaining, self._reset)
+
+    @property
+    def window(self) -> float | None:
+        """The window length learned from successive resets, when known."""
+        return self._window
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def available(self) -> int | None:
+        """Requests that may be sent right now without waiting; None when unlimited/unknown."""
+        self._roll(self._clock())
+        if self._remaining is None:
+            return None if self._headerless else (0 if self._in_flight else 1)
+        return max(0, self._remaining - self._in_flight)
+
+    # -- granting and learning -------------------------------------------------------------
+
+    async def acquire(self) -> None:
+        """Wait for a slot, then count the request as in flight (pair with :meth:`release`)."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+            self._changed = asyncio.Event()
+        assert self._changed is not None
+        async with self._lock:  # FIFO: callers get slots in the order they asked
+            while True:
+                self._changed.clear()
+                now = self._clock()
+                if now < self._blocked_until:
+                    await self._wait(self._blocked_until - now)
+                    continue
+                available = self.available()
+                if available is None or available > 0:
+                    break
+                if self._remaining is None or self._reset is None:
+                    await self._wait(None if self._in_flight else 1.0)
+                else:
+                    # a tiny margin past the reset absorbs timer granularity
+                    await self._wait(max(0.0, self._reset - now) + 0.005)
+            self._in_flight += 1
+
+    def release(self, headers: Mapping[str, str] | None, status_code: int | None = None) -> None:
+        """Account for a finished request and learn from its headers (None: no response)."""
+        self._in_flight = max(0, self._in_flight - 1)
+        if headers is not None:
+            self._learn(headers, status_code)
+        if self._changed is not None:
+            self._changed.set()
+
+    def _learn(self, headers: Mapping[str, str], status_code: int | None) -> None:
+        info = RateLimit.from_headers(headers)
+        retry_after = headers.get("retry-after") or headers.get("Retry-After")
+        if retry_after:
+            # an HTTP-date is ignored: X-RateLimit-Reset says the same thing
+            with contextlib.suppress(ValueError):
+                self._blocked_until = max(self._blocked_until, self._clock() + float(retry_after))
+        if info is None:
+            self._headerless = self._remaining is None
+            return
+        self._headerless = False
+        if info.limit is not None:
+            self._limit = info.limit
+        remaining = 0 if status_code == 429 else info.remaining
+        reset = info.reset
+        if reset is None:
+            if remaining is not None:
+                self._remaining = (
+                    remaining if self._remaining is None else min(self._remaining, remaining)
+                )
+            return
+        last = self._last_server_reset
+        if last is None or reset > last + 1e-6:
+            if last is not None and (self._window is None or reset - last < self._window):
+                self._window = reset - last
+            self._last_server_reset = reset
+            self._reset = reset
+            self._remaining = remaining if remaining is not None else self._limit
+        elif abs(reset - last) <= 1e-6 and self._reset == reset and remaining is not None:
+            self._remaining = (
+                remaining if self._remaining is None else min(self._remaining, remaining)
+            )
+        # else: a late answer from a window that has ended; it tells nothing current
+
+    def _roll(self, now: float) -> None:
+        """Past the reset, a fresh window begins with the full limit."""
+        if self._reset is None or now < self._reset:
+            return
+        self._remaining = self._limit
+        if self._window:
+            periods = int((now - self._reset) // self._window) + 1
+            self._reset += periods * self._window
+        else:
+            self._reset = None
+        logger.debug("rate-limit window rolled over; limit %s", self._limit)
+
+    async def _wait(self, timeout: float | None) -> None:
+        assert self._changed is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout)
