@@ -20,9 +20,9 @@ from functools import lru_cache
 import numpy as np
 
 __all__ = [
+    "DEFAULT_POOLS",
     "LINES",
     "LINE_LABELS",
-    "DEFAULT_POOLS",
     "STATES",
     "Pool",
     "pools_for",
@@ -76,16 +76,109 @@ _SPECIALTY_LINES = (0, 3, 6, 7, 8)
 
 DEFAULT_POOLS: tuple[str, ...] = ("carriers:all", "carriers:tier1", "providers:network")
 
-_CARRIER_WORDS = """Harborline Summit Granite Bluewater Keystone Meridian Pinecrest Ironwood Northstar
-Redwood Silverleaf Lakeshore Prairie Cascade Beacon Pioneer Evergreen Frontier Sterling Anchor
-Copperfield Falconridge Cedarbrook Highmark Oakhaven Riverbend Stonegate Westbridge Eastwind
-Bayshore Clearwater Driftwood Emberly Foxhollow Goldcrest Hawthorne Ivybridge Juniper Kingsley
-Larkspur Maplewood Northgate Orchard Palisade Quarry Ridgeline Sagebrush Tidewater Upland
-Valleyforge Willowmere Yellowstone Zephyr Arbor Bramble Canyon Delta Elmstead Fairhaven
-Glenwood Highland Inlet Jasper Kestrel Lantern Millbrook Newhaven Overland Portside Quailrun
-Rosewood Shoreline Timberline Unity Vantage Wexford Alder Birchwood Coastal Dunmore Edgewater
-Foundry Greystone Halcyon Ironbridge Lockhart Mariner Northfield Oakridge Paragon Redstone
-Sentinel Tamarack Whitfield Amberly Bellwether Crescent Dovetail Everest Flagstone Garrison""".split()
+_CARRIER_WORDS = [
+    "Harborline",
+    "Summit",
+    "Granite",
+    "Bluewater",
+    "Keystone",
+    "Meridian",
+    "Pinecrest",
+    "Ironwood",
+    "Northstar",
+    "Redwood",
+    "Silverleaf",
+    "Lakeshore",
+    "Prairie",
+    "Cascade",
+    "Beacon",
+    "Pioneer",
+    "Evergreen",
+    "Frontier",
+    "Sterling",
+    "Anchor",
+    "Copperfield",
+    "Falconridge",
+    "Cedarbrook",
+    "Highmark",
+    "Oakhaven",
+    "Riverbend",
+    "Stonegate",
+    "Westbridge",
+    "Eastwind",
+    "Bayshore",
+    "Clearwater",
+    "Driftwood",
+    "Emberly",
+    "Foxhollow",
+    "Goldcrest",
+    "Hawthorne",
+    "Ivybridge",
+    "Juniper",
+    "Kingsley",
+    "Larkspur",
+    "Maplewood",
+    "Northgate",
+    "Orchard",
+    "Palisade",
+    "Quarry",
+    "Ridgeline",
+    "Sagebrush",
+    "Tidewater",
+    "Upland",
+    "Valleyforge",
+    "Willowmere",
+    "Yellowstone",
+    "Zephyr",
+    "Arbor",
+    "Bramble",
+    "Canyon",
+    "Delta",
+    "Elmstead",
+    "Fairhaven",
+    "Glenwood",
+    "Highland",
+    "Inlet",
+    "Jasper",
+    "Kestrel",
+    "Lantern",
+    "Millbrook",
+    "Newhaven",
+    "Overland",
+    "Portside",
+    "Quailrun",
+    "Rosewood",
+    "Shoreline",
+    "Timberline",
+    "Unity",
+    "Vantage",
+    "Wexford",
+    "Alder",
+    "Birchwood",
+    "Coastal",
+    "Dunmore",
+    "Edgewater",
+    "Foundry",
+    "Greystone",
+    "Halcyon",
+    "Ironbridge",
+    "Lockhart",
+    "Mariner",
+    "Northfield",
+    "Oakridge",
+    "Paragon",
+    "Redstone",
+    "Sentinel",
+    "Tamarack",
+    "Whitfield",
+    "Amberly",
+    "Bellwether",
+    "Crescent",
+    "Dovetail",
+    "Everest",
+    "Flagstone",
+    "Garrison",
+]
 _CARRIER_KINDS = """Mutual;Insurance Company;Casualty;Indemnity;Assurance;Specialty Insurance;
 Underwriters;Fire & Marine;General Insurance;Risk Partners;Insurance Group;Surety & Casualty;
 Mutual Insurance;Casualty Company;National Insurance;Insurance Exchange;Reciprocal;
@@ -174,7 +267,7 @@ def _carriers(seed: int) -> tuple[Pool, Pool]:
     names += _unique_names(rng, _CARRIER_WORDS, _CARRIER_KINDS, n - n_national, taken)
 
     kind = np.array([0] * n_national + [1] * n_regional + [2] * n_specialty)
-    national, regional, specialty = kind == 0, kind == 1, kind == 2
+    national, specialty = kind == 0, kind == 2
     home = gen.integers(0, len(REGIONS), n).astype(np.int8)
     home[national] = -1
 
@@ -184,7 +277,7 @@ def _carriers(seed: int) -> tuple[Pool, Pool]:
     p_licensed[specialty] = 0.8
     licensed = gen.random((n, n_states)) < p_licensed
     # Regional carriers are domiciled somewhere: always licensed in at least one home state.
-    home_pick = np.array([gen.choice(np.flatnonzero(STATE_REGION == max(h, 0))) for h in home])
+    home_pick = np.array([gen.choice(np.flatnonzero(max(h, 0) == STATE_REGION)) for h in home])
     licensed[np.arange(n), home_pick] = True
 
     writes = gen.random((n, n_lines)) < _LINE_POPULARITY[None, :]
@@ -250,7 +343,7 @@ def _providers(seed: int) -> Pool:
     home = STATE_REGION[main].copy()
     for row in range(n):
         extra = int(gen.integers(0, 3))
-        neighbours = np.flatnonzero(STATE_REGION == home[row])
+        neighbours = np.flatnonzero(home[row] == STATE_REGION)
         licensed[row, gen.choice(neighbours, size=min(extra, len(neighbours)), replace=False)] = (
             True
         )

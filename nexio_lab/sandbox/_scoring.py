@@ -60,9 +60,8 @@ class ProfileFacts:
                 revenue = float(revenue.replace(",", "").replace("$", ""))
             except ValueError:
                 revenue = None
-        if isinstance(revenue, bool) or not isinstance(revenue, int | float):
-            revenue = None
-        elif not (math.isfinite(revenue) and revenue > 0):
+        usable = isinstance(revenue, int | float) and not isinstance(revenue, bool)
+        if not (usable and math.isfinite(revenue) and revenue > 0):
             revenue = None
         return cls(
             state=state if state in STATE_INDEX else None,
