@@ -37,6 +37,8 @@ class RateLimiter:
         self._last_server_reset: float | None = None
         self._headerless = False
         self._in_flight = 0
+        #: 429 answers seen: after the first window there should be none.
+        self.rate_limited = 0
         self._blocked_until = 0.0  # from Retry-After
         self._changed: asyncio.Event | None = None
         self._lock: asyncio.Lock | None = None
@@ -95,6 +97,8 @@ class RateLimiter:
     def release(self, headers: Mapping[str, str] | None, status_code: int | None = None) -> None:
         """Account for a finished request and learn from its headers (None: no response)."""
         self._in_flight = max(0, self._in_flight - 1)
+        if status_code == 429:
+            self.rate_limited += 1
         if headers is not None:
             self._learn(headers, status_code)
         if self._changed is not None:

@@ -1,0 +1,27 @@
+"""The batch engine: many evaluations tracked concurrently, journaled and resumable.
+
+>>> from nexio_lab.batch import BATCH_STATUSES
+>>> BATCH_STATUSES[:3]
+('pending', 'queued', 'processing')
+"""
+
+from ._batch import Batch, BatchInputError, BatchPlan, plan_batch, run_batch, start_batch
+from ._inputs import InputError, read_profiles
+from ._journal import Journal, JournalError, default_store
+from ._progress import BATCH_STATUSES, BatchProgress
+
+__all__ = [
+    "BATCH_STATUSES",
+    "Batch",
+    "BatchInputError",
+    "BatchPlan",
+    "BatchProgress",
+    "InputError",
+    "Journal",
+    "JournalError",
+    "default_store",
+    "plan_batch",
+    "read_profiles",
+    "run_batch",
+    "start_batch",
+]
