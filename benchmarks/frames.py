@@ -14,66 +14,17 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import random
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from nexio_lab._models import DEFAULT_DIMENSIONS, LEVELS, TIERS, EvaluationRecord
+from nexio_lab._models import DEFAULT_DIMENSIONS, EvaluationRecord
 from nexio_lab.results import ResultSet
-
-POOLS = ("carriers:all", "carriers:tier1", "providers:network")
-STATES = ("CA", "NY", "TX", "FL", "WA", "IL")
-WORDS = "strong appetite band coverage limits rated A+ regional claims handling fast".split()
-
-
-def make_payloads(n_evals: int, n_candidates: int, seed: int) -> list[EvaluationRecord]:
-    """Seeded records: completed evaluations with ``n_candidates`` candidates each."""
-    rng = random.Random(seed)
-    start = datetime(2025, 1, 1, tzinfo=UTC)
-    records = []
-    for i in range(n_evals):
-        eval_id = f"eval_{i:08d}"
-        candidates = [
-            {
-                "tier": TIERS[min(3, rank * 4 // n_candidates)],
-                "name": f"Carrier {rng.randrange(500):03d}",
-                "confidence": rng.choice(("HIGH", "MEDIUM", "LOW")),
-                "scores": {dim: rng.choice(LEVELS) for dim in DEFAULT_DIMENSIONS},
-                "reasoning": " ".join(rng.choices(WORDS, k=12)),
-            }
-            for rank in range(n_candidates)
-        ]
-        submitted = start + timedelta(seconds=i)
-        records.append(
-            EvaluationRecord(
-                row=i,
-                pool=POOLS[i % len(POOLS)],
-                profile={
-                    "entity": f"entity-{i:06d}",
-                    "state": rng.choice(STATES),
-                    "revenue": rng.randrange(1_000_000, 50_000_000),
-                },
-                status="completed",
-                eval_id=eval_id,
-                submitted_at=submitted,
-                completed_at=submitted + timedelta(seconds=rng.uniform(15, 60)),
-                result={
-                    "eval_id": eval_id,
-                    "status": "completed",
-                    "pool_size": 1847,
-                    "filtered": rng.randrange(20, 200),
-                    "candidates": candidates,
-                    "audit": f"https://api.usenexio.com/traces/{eval_id}",
-                },
-            )
-        )
-    return records
+from nexio_lab.results._synthetic import synthetic_records
 
 
 def best_of(fn: Callable[[], Any], repeats: int) -> float:
@@ -111,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         args.evaluations, args.candidates, args.repeats = 20, 5, 1
 
-    records = make_payloads(args.evaluations, args.candidates, args.seed)
+    records = synthetic_records(args.evaluations, args.candidates, args.seed)
     n_cand = args.evaluations * args.candidates
     figure = (
         f"all tables, {args.evaluations:,} evals x {args.candidates} candidates "
@@ -120,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     ours = best_of(lambda: build_all(records), args.repeats)
     base = best_of(lambda: baseline(records), args.repeats)
     ratio = ours / base if base else float("inf")
-    passed = ratio <= 1.0
+    # Tiny sizes measure overheads, not throughput: no verdict in smoke mode.
+    passed = None if args.smoke else ratio <= 1.0
     rows = [
         {
             "figure": figure,
@@ -142,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{row['baseline_s']:.3f} s",
                     f"{row['ratio']:.2f}",
                     row["target"],
-                    "PASS" if row["pass"] else "FAIL",
+                    {True: "PASS", False: "FAIL", None: "n/a (smoke)"}[row["pass"]],
                 )
             )
         )

@@ -60,8 +60,8 @@ __all__ = [
     "TIME_DTYPE",
     "dimension_column",
     "level_dtype",
-    "ordered_categories",
     "order_dimensions",
+    "ordered_categories",
 ]
 
 #: Bumped whenever a column is renamed, removed or changes dtype.

@@ -84,10 +84,10 @@ def read_results(directory: str | Path) -> Any:
     frames: dict[str, pd.DataFrame] = {}
     for name in TABLES:
         path = src / f"{name}.{fmt}"
+        specs = metadata.get("dtypes", {}).get(name, {})
         if fmt == "parquet":
-            frames[name] = pd.read_parquet(path, engine="pyarrow")
+            frames[name] = _restore_categories(pd.read_parquet(path, engine="pyarrow"), specs)
         else:
-            specs = metadata.get("dtypes", {}).get(name, {})
             frames[name] = _read_csv(path, specs)
     dimensions = tuple(metadata.get("dimensions") or _dimensions_of(frames["candidates"]))
     if fmt == "csv" and not metadata.get("dtypes"):
@@ -109,6 +109,16 @@ def _dtype_spec(dtype: Any) -> dict[str, Any]:
             "ordered": bool(dtype.ordered),
         }
     return {"kind": str(dtype)}
+
+
+def _restore_categories(frame: pd.DataFrame, specs: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    # Parquet drops the categories of an empty column; the metadata still has them.
+    for col, spec in specs.items():
+        if spec["kind"] == "category" and col in frame:
+            dtype = pd.CategoricalDtype(spec["categories"], ordered=spec["ordered"])
+            if frame[col].dtype != dtype:
+                frame[col] = frame[col].astype(object).astype(dtype)
+    return frame
 
 
 def _read_csv(path: Path, specs: dict[str, dict[str, Any]]) -> pd.DataFrame:
