@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 import warnings
@@ -20,7 +21,6 @@ from ._journal import Journal, default_store, fingerprint
 from ._progress import BATCH_STATUSES, BatchProgress
 
 if TYPE_CHECKING:
-    import concurrent.futures
     import threading
 
     import pandas as pd
@@ -253,20 +253,22 @@ class Batch:
 
     def wait(self, timeout: float | None = None) -> Batch:
         """Block until the batch ends; Ctrl-C stops it with everything journaled."""
-        if self._future is not None:
+        if self._future is not None and not self._future.cancelled():
             try:
                 self._future.result(timeout)
             except KeyboardInterrupt:
                 self.cancel()
                 raise
+            except concurrent.futures.CancelledError:
+                pass  # cancelled from another thread: the journal holds where it stopped
         return self
 
     def cancel(self) -> Batch:
-        """Stop sending; what was sent is journaled and a rerun with the same name resumes."""
-        if self._engine is not None and self._loop is not None:
-            self._loop.loop.call_soon_threadsafe(self._engine.stop, "cancelled")
-            if self._ended is not None:
-                self._ended.wait(timeout=60)
+        """Stop at once: no new request is sent, answers of requests in flight are
+        journaled, and a rerun with the same name resumes."""
+        if self._future is not None and self._ended is not None:
+            self._future.cancel()
+            self._ended.wait(timeout=60)
         return self
 
     # -- display ---------------------------------------------------------------------------------
