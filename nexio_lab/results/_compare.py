@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .._models import TIERS, Evaluation
-from ._columns import CANDIDATE_COLUMNS, tier_dtype
+from ._columns import CANDIDATE_COLUMNS, confidence_dtype, tier_dtype
 
 __all__ = ["CompareSummary", "compare"]
 
@@ -190,13 +190,28 @@ def _compare_frames(
     )
     rank_a = merged.get("rank_a", pd.Series(pd.NA, index=merged.index, dtype="Int64"))
     rank_b = merged.get("rank_b", pd.Series(pd.NA, index=merged.index, dtype="Int64"))
-    out["rank_a"] = rank_a.astype("Int64").to_numpy()
-    out["rank_b"] = rank_b.astype("Int64").to_numpy()
+    out["rank_a"] = rank_a.astype("Int64").array
+    out["rank_b"] = rank_b.astype("Int64").array
     out["rank_change"] = out["rank_b"] - out["rank_a"]
+    confidences = confidence_dtype(
+        {
+            str(v)
+            for c in ("confidence_a", "confidence_b")
+            if c in merged
+            for v in merged[c].dropna()
+        }
+    )
     for col in ("confidence", "eval_id"):
         for suffix in ("_a", "_b"):
-            if f"{col}{suffix}" in merged:
-                out[f"{col}{suffix}"] = merged[f"{col}{suffix}"].to_numpy()
+            name = f"{col}{suffix}"
+            if name not in merged:
+                continue
+            # The sides may know different unknown confidences: one shared dtype for both.
+            out[name] = (
+                pd.Categorical(_as_text(merged[name], len(merged)), dtype=confidences)
+                if col == "confidence"
+                else merged[name].array
+            )
     for dim in dims:
         codes = [_level_codes(merged, f"{dim}{suffix}") for suffix in ("_a", "_b")]
         missing = (codes[0] < 0) | (codes[1] < 0)
