@@ -28,7 +28,7 @@ _WEIGHTS = np.array([0.26, 0.2, 0.16, 0.14, 0.14, 0.10])
 #: Tiers best first (the docs name STRONG_FIT; the other three are the sandbox's names).
 TIERS = ("STRONG_FIT", "GOOD_FIT", "POSSIBLE_FIT", "WEAK_FIT")
 #: Aggregate score (0..1) a candidate needs for each tier but the last.
-_TIER_FLOORS = np.array([0.70, 0.57, 0.42])
+_TIER_FLOORS = np.array([0.76, 0.63, 0.48])
 #: Dimension score (0..1) needed for L1, L2, L3; below the last is L4.
 _LEVEL_FLOORS = np.array([0.72, 0.52, 0.3])
 _LEVELS = ("L1", "L2", "L3", "L4")
