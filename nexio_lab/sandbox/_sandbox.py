@@ -13,6 +13,7 @@ from typing import Any
 from ._app import SandboxState, create_app
 from ._config import DEFAULT_API_KEY, SandboxConfig, is_loopback
 from ._server import ServerThread
+from ._store import JobRecord
 
 __all__ = ["Sandbox", "run"]
 
@@ -78,11 +79,14 @@ class Sandbox:
     ) -> None:
         self.stop()
 
-    def jobs(self) -> list[dict[str, Any]]:
-        """Every job, oldest first: ``eval_id``, ``owner`` (a key fingerprint, never the
-        key), ``profile``, ``pool``, ``seed``, ``attempt``, ``created_at``,
-        ``queued_until``, ``ready_at`` (Unix s), ``status`` (now), ``outcome`` (final
-        status), ``failure`` and ``webhook_url``."""
+    def jobs(self) -> list[JobRecord]:
+        """Every job, oldest first, as dicts whose keys also read as attributes.
+
+        Keys: ``eval_id``, ``owner`` (a key fingerprint, never the key), ``profile``,
+        ``pool``, ``seed``, ``digest``, ``attempt``, ``created_at``, ``queued_until``,
+        ``ready_at`` (Unix s), ``status`` (now), ``outcome`` (final status), ``failure``
+        and ``webhook_url``.
+        """
         return self._state.store.records(time.time())
 
     def stats(self) -> dict[str, Any]:

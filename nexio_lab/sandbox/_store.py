@@ -15,7 +15,21 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Job", "JobStore"]
+__all__ = ["Job", "JobRecord", "JobStore"]
+
+
+class JobRecord(dict[str, Any]):
+    """A job as introspection shows it: a dict whose keys also read as attributes.
+
+    >>> JobRecord(eval_id="eval_1").eval_id
+    'eval_1'
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,13 +145,13 @@ class JobStore:
                 if j.webhook_url and j.eval_id not in self._webhooks_done
             ]
 
-    def records(self, now: float) -> list[dict[str, Any]]:
+    def records(self, now: float) -> list[JobRecord]:
         """Every job as a plain dict, oldest first (for tests and benchmarks)."""
         with self._lock:
             jobs = sorted(self._jobs.values(), key=lambda j: j.created_at)
         records = []
         for job in jobs:
-            record = asdict(job)
+            record = JobRecord(asdict(job))
             record["profile"] = json.loads(job.profile)
             record["status"] = job.status(now)
             records.append(record)
