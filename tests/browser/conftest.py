@@ -27,13 +27,14 @@ def _missing(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def chromium_path() -> Path:
-    path = CHROMIUM if CHROMIUM.exists() else None
-    if path is None or not os.access(path, os.X_OK):
+    if not os.access(CHROMIUM, os.X_OK):
         _missing(f"{CHROMIUM} not found")
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop of its own while it is open,
+# which must not outlive these tests (later tests run asyncio in this thread).
+@pytest.fixture(scope="module")
 def browser(chromium_path: Path) -> Iterator[object]:
     """Headless Debian Chromium driven by Playwright (never Playwright's own downloads)."""
     try:
