@@ -59,8 +59,9 @@ def score_heatmap(
     codes[codes < 0] = np.nan
 
     ax = axes(ax, 1.1 * len(dims) + 3.5, 0.3 * len(shown_rows) + 1.8)
-    cmap = ListedColormap([LEVEL_COLORS[level] for level in LEVELS])
-    cmap.set_bad(MISSING_COLOR)
+    cmap = ListedColormap([LEVEL_COLORS[level] for level in LEVELS]).with_extremes(
+        bad=MISSING_COLOR
+    )
     ax.imshow(
         np.ma.masked_invalid(codes), cmap=cmap, vmin=-0.5, vmax=3.5, aspect="auto",
         interpolation="nearest",
