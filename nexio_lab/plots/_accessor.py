@@ -13,8 +13,9 @@ __all__ = ["PlotAccessor"]
 class PlotAccessor:
     """The plots of ``data`` (a ResultSet or batch) as methods.
 
+    ``rs.plot.rank_shift("pool")`` splits on a column, like ``rs.compare("pool")``.
+
     >>> rs.plot.tier_distribution(by="pool")  # doctest: +SKIP
-    >>> rs.plot.rank_shift("pool")            # split on pool, like rs.compare("pool")
     """
 
     def __init__(self, data: Any) -> None:

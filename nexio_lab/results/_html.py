@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 from typing import Any
 
@@ -32,7 +33,7 @@ def evaluation_html(ev: Evaluation, top: int = TOP) -> str:
         head += f" · filtered {_cell(ev.filtered)}"
     if ev.candidates:
         head += f" · {len(ev.candidates)} candidates"
-    if isinstance(ev.error, dict | type(None)) and ev.error:
+    if isinstance(ev.error, Mapping) and ev.error:
         head += f" · error {_cell(ev.error.get('code'))}: {_cell(ev.error.get('message'))}"
     rows = "".join(
         f"<tr><td>{c.rank}</td><td>{_cell(c.name)}</td><td>{_cell(c.tier)}</td>"
