@@ -42,7 +42,12 @@ def duplicates(sandbox: Sandbox) -> int:
 
 
 def batch_line(
-    fault: str, batch: Any, sandbox: Sandbox, expected_rows: int, record: Callable[..., Any]
+    fault: str,
+    batch: Any,
+    sandbox: Sandbox,
+    expected_rows: int,
+    record: Callable[..., Any],
+    server_requests: int | None = None,
 ) -> Any:
     """Record the summary line of a batch run against ``sandbox``."""
     counts = batch.status_counts()
@@ -51,7 +56,8 @@ def batch_line(
         expected_rows - len(rows) + sum(1 for r in rows if r.status == "completed" and not r.result)
     )
     engine_requests = batch._engine.stats.requests if batch._engine else 0
-    server_requests = sandbox.stats()["requests"] - sandbox.stats()["health"]
+    if server_requests is None:  # what reached the server, retries included
+        server_requests = sandbox.stats()["requests"] - sandbox.stats()["health"]
     return record(
         fault,
         requests=server_requests,

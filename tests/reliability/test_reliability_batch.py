@@ -1,0 +1,377 @@
+"""Batch-level faults: every row finishes (or says why not), none is lost, none paid twice
+except rows the journal marked uncertain."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fault_servers import FaultServer, forward, forward_then_drop, html, reset
+from reliability_support import (
+    SANDBOX_KEY,
+    batch_line,
+    duplicates,
+    journal_rows,
+    profiles,
+)
+
+import nexio_lab as nx
+from nexio_lab.sandbox import Sandbox
+
+POOL = "carriers:tier1"
+
+
+def _run(client: nx.Client, rows: Any, store: Path, name: str, **options: Any) -> nx.Batch:
+    return client.run_batch(rows, pool=POOL, store=store, progress=False, name=name, **options)
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("error_rate", [0.1, 0.3])
+def test_injected_server_errors_every_row_finishes(
+    error_rate: float,
+    make_sandbox: Callable[..., Sandbox],
+    make_client: Callable[..., nx.Client],
+    tmp_path: Path,
+    reliability: Any,
+) -> None:
+    sandbox = make_sandbox(error_rate=error_rate, seed=7)
+    client = make_client(sandbox.url)
+    batch = _run(client, profiles(24), tmp_path / "j.sqlite", "errors")
+    assert batch.status_counts()["completed"] == 24, batch.status_counts()
+    assert batch.ok and batch.stopped_reason is None
+    assert sandbox.stats()["injected_errors"] > 0  # the faults really happened
+    line = batch_line(f"500/503 on {error_rate:.0%} of requests", batch, sandbox, 24, reliability)
+    assert line.lost == 0 and line.duplicates == 0 and line.retries > 0
+
+
+def test_failed_evaluations_are_rows_failed_with_their_error(
+    make_sandbox: Callable[..., Sandbox],
+    make_client: Callable[..., nx.Client],
+    tmp_path: Path,
+    reliability: Any,
+) -> None:
+    sandbox = make_sandbox(failure_rate=0.4, seed=3)
+    client = make_client(sandbox.url)
+    batch = _run(client, profiles(20), tmp_path / "j.sqlite", "failures")
+    counts = batch.status_counts()
+    assert counts["completed"] + counts["failed"] == 20 and counts["failed"] > 0
+    failed = [r for r in batch.records() if r.status == "failed"]
+    assert all(r.error_message for r in failed), failed[0]
+    line = batch_line("evaluations ending failed (40%)", batch, sandbox, 20, reliability)
+    assert line.lost == 0 and line.duplicates == 0
+
+
+def test_evaluations_that_never_finish_hit_the_deadline(
+    make_sandbox: Callable[..., Sandbox],
+    make_client: Callable[..., nx.Client],
+    tmp_path: Path,
+    reliability: Any,
+) -> None:
+    sandbox = make_sandbox(speed=1e-4)  # 15-60 s become 40+ hours
+    client = make_client(sandbox.url)
+    batch = _run(client, profiles(3), tmp_path / "j.sqlite", "stuck", deadline_s=0.5)
+    assert batch.status_counts()["error"] == 3
+    for record in batch.records():
+        assert record.error_code == "deadline"
+        assert "deadline" in record.error_message and "rerun" in record.error_message
+    line = batch_line("evaluations that never finish (deadline)", batch, sandbox, 3, reliability)
+    assert line.lost == 0 and line.duplicates == 0
+
+
+def test_429_storm_at_a_tight_limit(
+    make_sandbox: Callable[..., Sandbox],
+    make_client: Callable[..., nx.Client],
+    tmp_path: Path,
+    reliability: Any,
+) -> None:
+    sandbox = make_sandbox(rate_limit=6, rate_window=0.5)
+    client = make_client(sandbox.url)
+    batch = _run(client, profiles(20), tmp_path / "j.sqlite", "tight")
+    assert batch.status_counts()["completed"] == 20
+    limited = sandbox.stats()["by_status"].get("429", 0)
+    assert limited == client._async.limiter.rate_limited <= 1  # the limiter waits instead
+    line = batch_line("tight rate limit (6 per 0.5 s)", batch, sandbox, 20, reliability)
+    assert line.lost == 0 and line.duplicates == 0
+
+
+def test_resets_and_proxy_pages_on_polls(
+    sandbox: Sandbox,
+    make_fault_server: Callable[..., FaultServer],
+    make_client: Callable[..., nx.Client],
+    tmp_path: Path,
+    reliability: Any,
+) -> None:
+    def handler(request: Any) -> Any:
+        if request.method == "GET" and request.index % 3 == 0:
+            return reset
+        if request.method == "GET" and request.index % 5 == 1:
+            return html(502)
+        return forward
+
+    proxy = make_fault_server(handler, upstream=sandbox)
+    client = make_client(proxy.url)
+    batch = _run(client, profiles(16), tmp_path / "j.sqlite", "resets")
+    assert batch.status_counts()["completed"] == 16
+    line = batch_line(
+        "resets and proxy 502 pages on polls",
+        batch,
+        sandbox,
+        16,
+        reliability,
+        server_requests=proxy.count(),
+    )
+    assert line.lost == 0 and line.duplicates == 0
+    faulted = sum(
+        1 for r in proxy.requests if r.method == "GET" and (r.index % 3 == 0 or r.index % 5 == 1)
+    )
+    assert line.retries == faulted > 0  # each faulted poll retried once by the client
+
+
+def test_lost_post_answers_become_uncertain_and_a_rerun_resubmits_only_them(
+    sandbox: Sandbox,
+    make_fault_server: Callable[..., FaultServer],
+    make_client: Callable[..., nx.Client],
+    tmp_path: Path,
+    reliability: Any,
+) -> None:
+    lost_posts = {2, 5, 9}
+    seen: list[int] = []
+
+    def handler(request: Any) -> Any:
+        if request.method != "POST":
+            return forward
+        seen.append(request.index)
+        return forward_then_drop if len(seen) - 1 in lost_posts else forward
+
+    proxy = make_fault_server(handler, upstream=sandbox)
+    client = make_client(proxy.url)
+    store = tmp_path / "j.sqlite"
+    first = _run(client, profiles(12), store, "lost-posts")
+    counts = first.status_counts()
+    assert counts["uncertain"] == 3 and counts["completed"] == 9
+    uncertain = {r.profile["entity"] for r in first.records() if r.status == "uncertain"}
+    assert len(sandbox.jobs()) == 12  # the server did create the three lost ones
+
+    again = _run(client, profiles(12), store, "lost-posts", resubmit_uncertain=True)
+    assert again.status_counts()["completed"] == 12
+    entities = [j["profile"]["entity"] for j in sandbox.jobs()]
+    paid_twice = {e for e in entities if entities.count(e) > 1}
+    assert paid_twice == uncertain  # duplicates only for rows journaled as uncertain
+    reliability(
+        "POST answer lost after the job was created (rerun)",
+        requests=sandbox.stats()["requests"],
+        retries=0,
+        finished=again.status_counts()["completed"],
+        lost=12 - len(again.records()),
+        duplicates=duplicates(sandbox),
+    )
+
+
+def _all_submitted(store: Path, name: str, n: int) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            rows = journal_rows(store, name)
+        except sqlite3.Error:
+            return False
+        return len(rows) == n and all(r["eval_id"] for r in rows)
+
+    return check
+
+
+@pytest.mark.parametrize("with_db", [True, False])
+def test_sandbox_restarted_mid_batch(
+    with_db: bool,
+    make_sandbox: Callable[..., Sandbox],
+    tmp_path: Path,
+    reliability: Any,
+) -> None:
+    db = tmp_path / "sandbox.sqlite" if with_db else None
+    # 4 rows (the engine's scouts, polled from 1 s on), each taking 1.5-6 s: all still
+    # running when the sandbox restarts right after the last submission
+    first = make_sandbox(speed=10, db=db)
+    store = tmp_path / "j.sqlite"
+    # the default backoff, as a user has it: it rides out the restart
+    with nx.Client(SANDBOX_KEY, base_url=first.url) as client:
+        batch = client.start_batch(
+            profiles(4), pool=POOL, store=store, progress=False, name="restart"
+        )
+        _wait_for(_all_submitted(store, "restart", 4), what="every row submitted")
+        first.stop()
+        second = make_sandbox(speed=10, db=db, port=first.port)
+        batch.wait(timeout=60)
+    counts = batch.status_counts()
+    records = batch.records()
+    if with_db:
+        assert counts["completed"] == 4, counts
+        assert batch.ok
+        fault = "sandbox restarted mid-batch (--db)"
+    else:
+        lost_ids = [r for r in records if r.status == "error"]
+        assert len(lost_ids) == 4, counts  # unfinished jobs are gone with the server
+        for record in lost_ids:
+            assert record.error_code == "not_found"
+            assert "restarted" in record.error_message and record.eval_id in record.error_message
+        # reported per row after one 404 each: not retried forever
+        assert second.stats()["by_status"].get("404") == len(lost_ids)
+        fault = "sandbox restarted mid-batch (no db: 404 per row)"
+    reliability(
+        fault,
+        requests=first.stats()["requests"] + second.stats()["requests"],
+        retries=0,
+        finished=counts["completed"] + counts["failed"] + counts["error"],
+        lost=4 - len(records),
+        duplicates=len(second.jobs()) if not with_db else duplicates(second),
+    )
+
+
+KILLED_RUNNER = """
+import sys
+import nexio_lab as nx
+
+url, store, rows = sys.argv[1:4]
+with nx.Client({key!r}, base_url=url) as client:
+    client.run_batch(rows, pool={pool!r}, store=store, name="killed", progress=False)
+"""
+
+
+def test_sigkill_mid_batch_then_rerun(
+    make_sandbox: Callable[..., Sandbox],
+    make_client: Callable[..., nx.Client],
+    tmp_path: Path,
+    reliability: Any,
+) -> None:
+    # quick jobs, but a tight limit spreads the 60 requests over about 4 s: time to kill
+    sandbox = make_sandbox(rate_limit=8, rate_window=0.5)
+    store = tmp_path / "j.sqlite"
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps(p) + "\n" for p in profiles(30)))
+    script = tmp_path / "runner.py"
+    script.write_text(textwrap.dedent(KILLED_RUNNER.format(key=SANDBOX_KEY, pool=POOL)))
+    env = {**os.environ, "NEXIO_LAB_HOME": str(tmp_path / "home")}
+    process = subprocess.Popen(
+        [sys.executable, str(script), sandbox.url, str(store), str(rows)], env=env
+    )
+    try:
+
+        def some_submitted() -> bool:
+            try:
+                return sum(bool(r["eval_id"]) for r in journal_rows(store, "killed")) >= 6
+            except sqlite3.Error:
+                return False
+
+        _wait_for(some_submitted, timeout=60, what="6 rows submitted by the runner")
+        process.send_signal(signal.SIGKILL)
+        assert process.wait(10) == -signal.SIGKILL
+    finally:
+        if process.poll() is None:
+            process.kill()
+    with sqlite3.connect(store) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    at_kill = journal_rows(store, "killed")
+    in_doubt = {json.loads(r["profile"])["entity"] for r in at_kill if r["status"] == "submitting"}
+    unfinished = sum(r["status"] not in {"completed", "failed"} for r in at_kill)
+    assert unfinished > 0  # the kill really landed mid-batch
+
+    client = make_client(sandbox.url)
+    batch = client.run_batch(rows, pool=POOL, store=store, name="killed", progress=False)
+    assert batch.status_counts()["completed"] == 30, batch.status_counts()
+    entities = [j["profile"]["entity"] for j in sandbox.jobs()]
+    paid_twice = {e for e in entities if entities.count(e) > 1}
+    assert paid_twice <= in_doubt  # duplicates only for rows journaled as uncertain
+    reliability(
+        "client SIGKILLed mid-batch, rerun",
+        requests=sandbox.stats()["requests"],
+        retries=0,
+        finished=30,
+        lost=30 - len(batch.records()),
+        duplicates=duplicates(sandbox),
+    )
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 192 KiB tmpfs (root only), unmounted at teardown."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=192k", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_journal_disk_full_then_rerun_with_space(
+    tiny_disk: Path,
+    sandbox: Sandbox,
+    make_client: Callable[..., nx.Client],
+    reliability: Any,
+) -> None:
+    store = tiny_disk / "j.sqlite"
+    client = make_client(sandbox.url)
+    try:
+        batch = _run(client, profiles(40), store, "full")
+        stopped = batch.stopped_reason or ""
+    except nx.JournalError as exc:
+        stopped = str(exc)
+    assert "cannot write the journal" in stopped and str(store) in stopped, stopped
+    assert "free space" in stopped
+    with sqlite3.connect(store) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    in_doubt = {
+        json.loads(r["profile"])["entity"]
+        for r in journal_rows(store, "full")
+        if r["status"] in {"submitting", "uncertain"}
+    }
+
+    subprocess.run(["mount", "-o", "remount,size=8m", str(tiny_disk)], check=True)
+    again = _run(client, profiles(40), store, "full", resubmit_uncertain=True)
+    assert again.status_counts()["completed"] == 40, again.status_counts()
+    entities = [j["profile"]["entity"] for j in sandbox.jobs()]
+    assert {e for e in entities if entities.count(e) > 1} <= in_doubt
+    reliability(
+        "journal disk full, rerun after freeing space",
+        requests=sandbox.stats()["requests"],
+        retries=0,
+        finished=40,
+        lost=40 - len(again.records()),
+        duplicates=duplicates(sandbox),
+    )
+
+
+def test_journal_on_a_read_only_disk(
+    tiny_disk: Path, sandbox: Sandbox, make_client: Callable[..., nx.Client]
+) -> None:
+    store = tiny_disk / "j.sqlite"
+    client = make_client(sandbox.url)
+    done = _run(client, profiles(2), store, "ro")
+    assert done.status_counts()["completed"] == 2
+    done.journal.close()
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
+    posts = sandbox.stats()["posts"]
+    with pytest.raises(nx.JournalError) as caught:
+        _run(client, profiles(4), store, "ro-more")
+    assert str(store) in str(caught.value)
+    assert sandbox.stats()["posts"] == posts  # nothing sent without a journal
+    with sqlite3.connect(f"file:{store}?immutable=1", uri=True) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
