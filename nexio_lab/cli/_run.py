@@ -1,0 +1,276 @@
+"""``nexio-lab run``: a batch of profiles against one or more pools, journaled and resumable.
+
+Exit codes: 0 when every row reached ``completed`` or ``failed`` at the API; 1 when the
+batch ran but some rows errored locally, could not be submitted, are ``uncertain`` or are
+still open (they are listed); 2 when the batch could not run at all (bad or missing key,
+unreachable API, unusable input, a live batch not confirmed), with one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._common import (
+    EXIT_OK,
+    EXIT_ROWS,
+    add_format_option,
+    add_store_option,
+    fail,
+    guarded,
+    write_tables,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from .._client import Client
+    from ..batch import Batch
+
+__all__ = ["problem_rows", "register"]
+
+#: Statuses a row may end in for the run to count as a success.
+_FINAL_OK = frozenset({"completed", "failed"})
+#: How many problem rows are listed before "... and N more".
+_LIST_AT_MOST = 50
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run a batch of profiles against one or more pools",
+        description=(
+            "Run every profile of PROFILES (.csv, .jsonl or .parquet) against every --pool, "
+            "within the key's rate limit, journaled as it goes: rerunning the same command "
+            "resumes without resubmitting. Reads NEXIO_API_KEY and NEXIO_BASE_URL. Exit "
+            "status: 0 all rows completed or failed at the API, 1 some rows errored or are "
+            "left (listed), 2 the batch could not run."
+        ),
+    )
+    parser.add_argument(
+        "profiles", metavar="PROFILES", help="profiles file: .csv, .jsonl, .parquet"
+    )
+    parser.add_argument(
+        "--pool",
+        dest="pools",
+        metavar="POOL",
+        action="append",
+        required=True,
+        help="candidate pool, e.g. carriers:all (repeat for several: every profile x every pool)",
+    )
+    parser.add_argument(
+        "--name", help="batch name; the same name resumes (default: the file's stem)"
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", help="tables go here (default ./nexio-results/NAME)"
+    )
+    add_format_option(parser)
+    add_store_option(parser)
+    parser.add_argument("--base-url", metavar="URL", help="API base URL (default $NEXIO_BASE_URL)")
+    parser.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="receive results on a local http://HOST:PORT/path instead of polling",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check every row and print what would be billed; send nothing",
+    )
+    parser.add_argument(
+        "--yes", action="store_true", help="skip the confirmation of large live-key batches"
+    )
+    parser.add_argument(
+        "--resubmit-uncertain",
+        action="store_true",
+        default=None,
+        help="resubmit rows whose submission outcome is unknown (default: only with test keys)",
+    )
+    parser.add_argument(
+        "--extend", action="store_true", help="add changed rows to an existing batch name"
+    )
+    parser.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="send identical (profile, pool) pairs each time instead of once",
+    )
+    parser.add_argument(
+        "--deadline",
+        metavar="SECONDS",
+        type=float,
+        default=900.0,
+        help="give up polling an evaluation after this long (default 900)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress output")
+    parser.set_defaults(func=guarded(run_command))
+
+
+def _default_name(profiles: str) -> str:
+    return Path(profiles).stem or "batch"
+
+
+def run_command(args: argparse.Namespace) -> int:
+    name = args.name or _default_name(args.profiles)
+    if args.dry_run:
+        return _dry_run(args, name)
+
+    from .._client import Client
+
+    client = Client(
+        os.environ.get("NEXIO_API_KEY") or None,
+        base_url=args.base_url or os.environ.get("NEXIO_BASE_URL") or None,
+    )
+    try:
+        confirmed = args.yes or _confirm_if_needed(client, args, name)
+        if confirmed is None:
+            return fail(
+                "this batch needs confirmation (live key, more than 100 billed evaluations) "
+                "and stdin is not a terminal; rerun with --yes to go ahead"
+            )
+        if confirmed is False:
+            return fail("not confirmed; nothing was sent")
+        _check_reachable(client)
+        batch = _run(client, args, name, confirm=True)
+    finally:
+        client.close()
+    return _report(batch, args, name)
+
+
+def _check_reachable(client: Client) -> None:
+    """``GET /health`` (unbilled, no key) so a wrong URL fails at once, before any row is
+    journaled. Fewer retries than the batch's own: a refused connection is rarely a blip,
+    and the batch itself still retries its requests in full."""
+    from .._client import Client
+
+    with Client(None, base_url=client.base_url, max_retries=2) as probe:
+        probe.health()
+
+
+def _dry_run(args: argparse.Namespace, name: str) -> int:
+    """Validate every row and count what would be billed; no request, no key needed."""
+    from ..batch import Journal, default_store, plan_batch
+
+    store = Path(args.store) if args.store else default_store()
+    # Only an existing journal is read (resume counts); a dry run creates nothing.
+    journal = Journal(store) if store.is_file() else None
+    plan = plan_batch(
+        args.profiles,
+        pools=args.pools,
+        name=name,
+        journal=journal,
+        allow_duplicates=args.allow_duplicates,
+        extend=args.extend,
+    )
+    print(plan)
+    print("dry run: nothing was sent")
+    # Rejected rows would end as errors in a real run: the same exit code says so now.
+    return EXIT_ROWS if plan.errors else EXIT_OK
+
+
+def _confirm_if_needed(client: Client, args: argparse.Namespace, name: str) -> bool | None:
+    """True to go ahead, False when the analyst said no, None when nobody could be asked."""
+    from ..batch import Journal, default_store, plan_batch
+    from ..batch._batch import CONFIRM_ABOVE
+
+    if not client.is_live:
+        return True
+    store = Path(args.store) if args.store else default_store()
+    plan = plan_batch(
+        args.profiles,
+        pools=args.pools,
+        name=name,
+        journal=Journal(store) if store.is_file() else None,
+        allow_duplicates=args.allow_duplicates,
+        extend=args.extend,
+    )
+    if plan.billable <= CONFIRM_ABOVE:
+        return True
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        print(plan, file=sys.stderr)
+        return None
+    print(plan, file=sys.stderr)
+    answer = input(f"Submit {plan.billable} billed evaluations with a live key? [y/N] ")
+    return answer.strip().lower() in {"y", "yes"}
+
+
+@contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Library warnings (rejected rows, duplicates) as plain lines, not source locations."""
+
+    def show(message: Any, *_: Any, **__: Any) -> None:
+        print(f"nexio-lab: warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = show
+        yield
+
+
+def _run(client: Client, args: argparse.Namespace, name: str, *, confirm: bool) -> Batch:
+    progress: Any = False if args.no_progress else "auto"
+    if not args.no_progress:
+        # In a non-TTY, "auto" logs a line every few seconds at INFO: let those through.
+        logging.getLogger("nexio_lab.progress").setLevel(logging.INFO)
+    with _warnings_as_lines():
+        return client.run_batch(
+            args.profiles,
+            pools=args.pools,
+            name=name,
+            store=args.store,
+            webhook=args.webhook,
+            progress=progress,
+            confirm=confirm,
+            resubmit_uncertain=args.resubmit_uncertain,
+            allow_duplicates=args.allow_duplicates,
+            extend=args.extend,
+            deadline_s=args.deadline,
+        )
+
+
+def problem_rows(batch: Batch) -> list[tuple[int, str, str]]:
+    """(row, pool, reason) of every row that did not end completed or failed at the API."""
+    rows = []
+    for record in batch.records():
+        if record.status in _FINAL_OK:
+            continue
+        reason = _reason(record)
+        rows.append((record.row, record.pool, reason))
+    return sorted(rows)
+
+
+def _reason(record: Any) -> str:
+    code, message = record.error_code, record.error_message
+    if message:
+        return f"{record.status}: {message}" if not code else f"{record.status} ({code}): {message}"
+    if record.status in {"pending", "queued", "processing"}:
+        return f"{record.status}: not finished; rerun the same command to resume"
+    return record.status
+
+
+def _report(batch: Batch, args: argparse.Namespace, name: str) -> int:
+    counts = {s: n for s, n in batch.status_counts().items() if n}
+    print(f"batch {name!r}: " + ", ".join(f"{s} {n}" for s, n in counts.items()))
+    stopped = batch.stopped_reason and batch.stopped_reason != "cancelled"
+    if not stopped or counts.get("completed", 0) + counts.get("failed", 0):
+        out = Path(args.out) if args.out else Path("nexio-results") / name
+        files = write_tables(batch.results, out, args.format)
+        print(f"tables: {', '.join(str(f) for f in files)}")
+    problems = problem_rows(batch)
+    if stopped:
+        # A whole-batch stop (401/403, the network gone): the rows are not the story.
+        print(f"{len(problems)} row(s) not finished; rerun the same command to resume")
+        return fail(f"batch stopped: {batch.stopped_reason}")
+    if not problems:
+        return EXIT_OK
+    print(f"{len(problems)} row(s) did not complete:")
+    for row, pool, reason in problems[:_LIST_AT_MOST]:
+        print(f"  row {row} ({pool}): {reason}")
+    if len(problems) > _LIST_AT_MOST:
+        print(f"  ... and {len(problems) - _LIST_AT_MOST} more (see the evaluations table)")
+    return EXIT_ROWS
