@@ -160,7 +160,7 @@ class Engine:
             await asyncio.wait(set(self._tasks), timeout=timeout)
 
     def _has_work(self) -> bool:
-        return bool(self._pending or self._heap or self._tasks)
+        return bool(self._pending or self._by_eval or self._tasks)
 
     async def _dispatch(self) -> None:
         limiter = self.client.limiter
@@ -184,6 +184,8 @@ class Engine:
     def _seconds_to_next_action(self) -> float | None:
         if self._pending:
             return 0.0
+        while self._heap and self._is_stale(*self._heap[0]):
+            heapq.heappop(self._heap)
         if self._heap:
             return max(0.0, self._heap[0][0] - time.monotonic())
         return None  # only requests in flight: wait for their answers
@@ -197,11 +199,15 @@ class Engine:
             return self._submit(job)
         now = time.monotonic()
         while self._heap and self._heap[0][0] <= now:
-            _, _, job = heapq.heappop(self._heap)
-            if job.due > now or job.status not in {"queued", "processing"}:
-                continue  # stale heap entry
-            return self._poll(job)
+            entry = heapq.heappop(self._heap)
+            if not self._is_stale(*entry):
+                return self._poll(entry[2])
         return None
+
+    @staticmethod
+    def _is_stale(due: float, _seq: int, job: Job) -> bool:
+        """A heap entry superseded by a reschedule, or for a job that is done."""
+        return job.due != due or job.status not in {"queued", "processing"}
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

@@ -12,23 +12,30 @@ from nexio_lab import AsyncClient, Batch, Client
 from nexio_lab.batch import BatchInputError, plan_batch
 
 STATES = ["CA", "TX", "NY", "FL", "IL"]
+LINES = ["general_liability", "professional_liability", "workers_comp"]
 
 
 def profiles(n: int, prefix: str = "co") -> pd.DataFrame:
-    return pd.DataFrame({
-        "entity": [f"{prefix}-{i}" for i in range(n)],
-        "state": [STATES[i % 5] for i in range(n)],
-        "line": ["general_liability", "professional_liability"] * (n // 2) + [
-            "workers_comp"] * (n % 2),
-        "revenue": [250_000 * (i + 1) for i in range(n)],
-    })
+    return pd.DataFrame(
+        {
+            "entity": [f"{prefix}-{i}" for i in range(n)],
+            "state": [STATES[i % 5] for i in range(n)],
+            "line": [LINES[i % 3] for i in range(n)],
+            "revenue": [250_000 * (i + 1) for i in range(n)],
+        }
+    )
 
 
 def test_binding_limit_all_collected_no_429_few_polls(make_sandbox, tmp_path) -> None:
     sb = make_sandbox(rate_limit=100, rate_window=2.0, speed=40)
     client = Client(sb.api_key, base_url=sb.url)
-    batch = client.run_batch(profiles(200), pools=["carriers:all", "carriers:tier1"],
-                             name="binding", store=tmp_path / "j.sqlite", progress=False)
+    batch = client.run_batch(
+        profiles(200),
+        pools=["carriers:all", "carriers:tier1"],
+        name="binding",
+        store=tmp_path / "j.sqlite",
+        progress=False,
+    )
     counts = batch.status_counts()
     assert counts["completed"] + counts["failed"] == 400 and batch.ok
     stats = sb.stats()
@@ -42,8 +49,13 @@ def test_binding_limit_all_collected_no_429_few_polls(make_sandbox, tmp_path) ->
 def test_async_run_batch(sandbox, tmp_path) -> None:
     async def main() -> Batch:
         async with AsyncClient(sandbox.api_key, base_url=sandbox.url) as client:
-            return await client.run_batch(profiles(6), pool="carriers:all", name="a",
-                                          store=tmp_path / "j.sqlite", progress=False)
+            return await client.run_batch(
+                profiles(6),
+                pool="carriers:all",
+                name="a",
+                store=tmp_path / "j.sqlite",
+                progress=False,
+            )
 
     batch = asyncio.run(main())
     assert batch.status_counts()["completed"] == 6
@@ -52,26 +64,33 @@ def test_async_run_batch(sandbox, tmp_path) -> None:
 def test_rerun_resumes_without_resubmitting(sandbox, tmp_path) -> None:
     client = Client(sandbox.api_key, base_url=sandbox.url)
     store = tmp_path / "j.sqlite"
-    first = client.run_batch(profiles(5), pool="carriers:all", name="r", store=store,
-                             progress=False)
+    first = client.run_batch(
+        profiles(5), pool="carriers:all", name="r", store=store, progress=False
+    )
     assert first.status_counts()["completed"] == 5
     created = sandbox.stats()["jobs_created"]
     # same rows again plus three new ones: only the new ones are sent
-    again = client.run_batch(profiles(8), pool="carriers:all", name="r", store=store,
-                             progress=False)
+    again = client.run_batch(
+        profiles(8), pool="carriers:all", name="r", store=store, progress=False
+    )
     assert again.status_counts()["completed"] == 8
     assert sandbox.stats()["jobs_created"] == created + 3
     with pytest.raises(BatchInputError, match="row 0"):
-        client.run_batch(profiles(5, prefix="other"), pool="carriers:all", name="r",
-                         store=store, progress=False)
+        client.run_batch(
+            profiles(5, prefix="other"), pool="carriers:all", name="r", store=store, progress=False
+        )
 
 
 def test_journal_knows_every_row_and_result(sandbox, tmp_path) -> None:
     store = tmp_path / "j.sqlite"
     Client(sandbox.api_key, base_url=sandbox.url).run_batch(
-        profiles(4), pool="carriers:tier1", name="j", store=store, progress=False)
-    rows = sqlite3.connect(store).execute(
-        "SELECT status, eval_id, result IS NOT NULL FROM rows WHERE batch = 'j'").fetchall()
+        profiles(4), pool="carriers:tier1", name="j", store=store, progress=False
+    )
+    rows = (
+        sqlite3.connect(store)
+        .execute("SELECT status, eval_id, result IS NOT NULL FROM rows WHERE batch = 'j'")
+        .fetchall()
+    )
     assert len(rows) == 4 and all(r[0] == "completed" and r[1] and r[2] for r in rows)
     reopened = Batch.open("j", store)
     assert reopened.status_counts()["completed"] == 4
@@ -82,8 +101,13 @@ def test_bad_row_and_unknown_pool_do_not_stop_the_rest(sandbox, tmp_path) -> Non
     rows = [{"entity": "good-1"}, {"state": "CA"}, {"entity": "good-2"}]
     client = Client(sandbox.api_key, base_url=sandbox.url)
     with pytest.warns(UserWarning, match="row 1"):
-        batch = client.run_batch(rows, pools=["carriers:all", "no:such"], name="bad",
-                                 store=tmp_path / "j.sqlite", progress=False)
+        batch = client.run_batch(
+            rows,
+            pools=["carriers:all", "no:such"],
+            name="bad",
+            store=tmp_path / "j.sqlite",
+            progress=False,
+        )
     counts = batch.status_counts()
     assert counts["completed"] == 2  # the good rows on the good pool
     assert counts["error"] == 4  # row 1 twice, and the unknown pool's two good rows
@@ -98,13 +122,13 @@ def test_bad_row_and_unknown_pool_do_not_stop_the_rest(sandbox, tmp_path) -> Non
 def test_invalid_key_stops_the_batch_and_keeps_state(sandbox, tmp_path) -> None:
     store = tmp_path / "j.sqlite"
     bad = Client("nx_test_not_a_key", base_url=sandbox.url)
-    batch = bad.run_batch(profiles(10), pool="carriers:all", name="k", store=store,
-                          progress=False)
+    batch = bad.run_batch(profiles(10), pool="carriers:all", name="k", store=store, progress=False)
     assert "401" in (batch.stopped_reason or "")
     assert batch.status_counts()["pending"] == 10
     good = Client(sandbox.api_key, base_url=sandbox.url)
-    resumed = good.run_batch(profiles(10), pool="carriers:all", name="k", store=store,
-                             progress=False)
+    resumed = good.run_batch(
+        profiles(10), pool="carriers:all", name="k", store=store, progress=False
+    )
     assert resumed.status_counts()["completed"] == 10
 
 
@@ -112,7 +136,8 @@ def test_duplicates_are_sent_once(sandbox, tmp_path) -> None:
     rows = [{"entity": "same", "state": "CA"}] * 3 + [{"entity": "other"}]
     with pytest.warns(UserWarning, match="sent once"):
         batch = Client(sandbox.api_key, base_url=sandbox.url).run_batch(
-            rows, pool="carriers:all", name="d", store=tmp_path / "j.sqlite", progress=False)
+            rows, pool="carriers:all", name="d", store=tmp_path / "j.sqlite", progress=False
+        )
     assert sandbox.stats()["jobs_created"] == 2
     assert batch.status_counts()["completed"] == 4
     assert batch.evaluations["eval_id"].nunique() == 2
@@ -120,9 +145,14 @@ def test_duplicates_are_sent_once(sandbox, tmp_path) -> None:
 
 def test_webhook_mode_needs_no_polls(sandbox, tmp_path, free_tcp_port) -> None:
     client = Client(sandbox.api_key, base_url=sandbox.url)
-    batch = client.run_batch(profiles(20), pool="carriers:all", name="w",
-                             webhook=f"http://127.0.0.1:{free_tcp_port}/hook",
-                             store=tmp_path / "j.sqlite", progress=False)
+    batch = client.run_batch(
+        profiles(20),
+        pool="carriers:all",
+        name="w",
+        webhook=f"http://127.0.0.1:{free_tcp_port}/hook",
+        store=tmp_path / "j.sqlite",
+        progress=False,
+    )
     assert batch.status_counts()["completed"] == 20
     assert sandbox.stats()["gets"] == 0
     assert batch._engine.stats.webhooks == 20
@@ -132,8 +162,9 @@ def test_error_rate_every_row_finishes(make_sandbox, tmp_path) -> None:
     sb = make_sandbox(error_rate=0.1, seed=5)
     client = Client(sb.api_key, base_url=sb.url)
     client._async.retry_policy.base_delay = 0.01
-    batch = client.run_batch(profiles(40), pool="carriers:all", name="e",
-                             store=tmp_path / "j.sqlite", progress=False)
+    batch = client.run_batch(
+        profiles(40), pool="carriers:all", name="e", store=tmp_path / "j.sqlite", progress=False
+    )
     assert batch.status_counts()["completed"] == 40
     assert sb.stats()["injected_errors"] > 0
     assert sb.stats()["jobs_created"] == 40
@@ -143,16 +174,19 @@ def test_cancel_stops_submissions_and_resume_finishes(make_sandbox, tmp_path) ->
     sb = make_sandbox(rate_limit=5, rate_window=3600)  # five requests, then a long wait
     store = tmp_path / "j.sqlite"
     client = Client(sb.api_key, base_url=sb.url)
-    batch = client.start_batch(profiles(20), pool="carriers:all", name="c", store=store,
-                               progress=False)
+    batch = client.start_batch(
+        profiles(20), pool="carriers:all", name="c", store=store, progress=False
+    )
     batch.cancel()
     assert not batch.running
     counts = batch.status_counts()
-    assert counts["pending"] + counts["queued"] + counts["processing"] + counts[
-        "completed"] == 20
+    assert counts["pending"] + counts["queued"] + counts["processing"] + counts["completed"] == 20
     assert sb.stats()["jobs_created"] <= 5
-    journaled = sqlite3.connect(store).execute(
-        "SELECT COUNT(*) FROM rows WHERE batch = 'c' AND eval_id IS NOT NULL").fetchone()[0]
+    journaled = (
+        sqlite3.connect(store)
+        .execute("SELECT COUNT(*) FROM rows WHERE batch = 'c' AND eval_id IS NOT NULL")
+        .fetchone()[0]
+    )
     assert journaled == sb.stats()["jobs_created"]  # every created job is known
 
 

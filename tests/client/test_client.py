@@ -26,8 +26,7 @@ from nexio_lab import (
     UnprocessableEntityError,
 )
 
-PROFILE = {"entity": "acme", "state": "CA", "line": "professional_liability",
-           "revenue": 12_000_000}
+PROFILE = {"entity": "acme", "state": "CA", "line": "professional_liability", "revenue": 12_000_000}
 
 
 def test_all_is_sorted_and_importable() -> None:
@@ -82,8 +81,11 @@ def test_environment_defaults(sandbox, monkeypatch) -> None:
     [
         (lambda c: c.submit(PROFILE, pool="no:such-pool"), UnprocessableEntityError, 422),
         (lambda c: c.get("eval_doesnotexist"), NotFoundError, 404),
-        (lambda c: c.submit(PROFILE, pool="carriers:all", webhook_url="not a url"),
-         BadRequestError, 400),
+        (
+            lambda c: c.submit(PROFILE, pool="carriers:all", webhook_url="not a url"),
+            BadRequestError,
+            400,
+        ),
     ],
 )
 def test_error_classes_from_real_responses(sandbox, call, error, status) -> None:
@@ -163,8 +165,10 @@ def test_get_whose_answer_is_lost_is_retried(raw_server) -> None:
             conn.shutdown(socket.SHUT_RDWR)
             return
         body = b'{"eval_id": "eval_1", "status": "processing", "novel": 1}'
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+        )
 
     server = raw_server(handler)
     client = Client("nx_test_k", base_url=server.url)
@@ -189,8 +193,10 @@ def test_connection_refused_is_a_connection_error() -> None:
 def test_html_error_page_becomes_the_right_class(raw_server) -> None:
     def handler(request: bytes, conn: socket.socket) -> None:
         body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
-        conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\n"
-                     b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+        conn.sendall(
+            b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+        )
 
     client = Client("nx_test_k", base_url=raw_server(handler).url)
     with pytest.raises(NotFoundError) as info:
@@ -199,15 +205,34 @@ def test_html_error_page_becomes_the_right_class(raw_server) -> None:
 
 
 def test_profiles_are_made_json_safe(sandbox) -> None:
-    row = pd.DataFrame([{"entity": "acme", "revenue": np.int64(5), "ratio": np.float32(0.5),
-                         "state": pd.NA, "since": pd.Timestamp("2020-01-02", tz="UTC"),
-                         "flag": np.bool_(True)}]).astype({"state": "string"}).iloc[0]
+    row = (
+        pd.DataFrame(
+            [
+                {
+                    "entity": "acme",
+                    "revenue": np.int64(5),
+                    "ratio": np.float32(0.5),
+                    "state": pd.NA,
+                    "since": pd.Timestamp("2020-01-02", tz="UTC"),
+                    "flag": np.bool_(True),
+                }
+            ]
+        )
+        .astype({"state": "string"})
+        .iloc[0]
+    )
     client = Client(sandbox.api_key, base_url=sandbox.url)
     ev = client.submit(row.to_dict(), pool="carriers:all")
     assert ev.status == "queued"
     job = next(j for j in sandbox.jobs() if j.eval_id == ev.eval_id)
-    assert job.profile == {"entity": "acme", "revenue": 5, "ratio": 0.5, "state": None,
-                           "since": "2020-01-02T00:00:00+00:00", "flag": True}
+    assert job.profile == {
+        "entity": "acme",
+        "revenue": 5,
+        "ratio": 0.5,
+        "state": None,
+        "since": "2020-01-02T00:00:00+00:00",
+        "flag": True,
+    }
 
 
 @pytest.mark.parametrize(
@@ -250,8 +275,14 @@ def test_key_never_shown(sandbox, caplog) -> None:
     client = Client(key, base_url=sandbox.url)
     with pytest.raises(AuthenticationError) as info:
         client.submit(PROFILE, pool="carriers:all")
-    shown = [repr(client), str(client), str(info.value), repr(info.value),
-             repr(info.value.headers), caplog.text]
+    shown = [
+        repr(client),
+        str(client),
+        str(info.value),
+        repr(info.value),
+        repr(info.value.headers),
+        caplog.text,
+    ]
     assert not any(key in text for text in shown)
     assert "nx_test_***" in repr(client)
 
