@@ -1,0 +1,1 @@
+"""nexio-lab's benchmark harness: ``python -m benchmarks`` (see benchmarks/README.md)."""

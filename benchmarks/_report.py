@@ -1,0 +1,77 @@
+"""One table row per figure, printed as a table and written as JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Row", "print_table", "ratio", "write_json"]
+
+
+@dataclass
+class Row:
+    """``ratio`` is nexio-lab / baseline; ``passed`` is None for figures without a target."""
+
+    scenario: str
+    figure: str
+    nexio_lab: float | None
+    baseline: float | None = None
+    ratio: float | None = None
+    target: str = "info"
+    passed: bool | None = None
+    unit: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def ratio(ours: float, base: float) -> float | None:
+    if base == 0:
+        return None if ours == 0 else math.inf
+    return ours / base
+
+
+def _fmt(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if math.isinf(value):
+        return "inf"
+    text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}" if value else "0"
+    return f"{text} {unit}".rstrip()
+
+
+def print_table(rows: list[Row]) -> str:
+    """Render (and return) the table: figure, nexio-lab, baseline, ratio, target, pass/fail."""
+    header = ("scenario", "figure", "nexio-lab", "baseline", "ratio", "target", "pass/fail")
+    cells = [header] + [
+        (
+            r.scenario,
+            r.figure,
+            _fmt(r.nexio_lab, r.unit),
+            _fmt(r.baseline, r.unit),
+            _fmt(r.ratio),
+            r.target,
+            {True: "PASS", False: "FAIL", None: "-"}[r.passed],
+        )
+        for r in rows
+    ]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    text = "\n".join(lines)
+    print(text, flush=True)
+    return text
+
+
+def write_json(path: Path, rows: list[Row], meta: dict[str, Any]) -> None:
+    def clean(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return str(value)
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    path.write_text(json.dumps(clean({"meta": meta, "rows": [asdict(r) for r in rows]}), indent=2))

@@ -1,0 +1,152 @@
+"""nexio-lab benchmarks: batch efficiency against the rate-limit bound and against the
+clients a user would write instead (issue 7), plus the soak test (issue 8).
+
+    python -m benchmarks                      # scenarios 1-6 (~8 min on 2 cores)
+    python -m benchmarks --smoke              # tiny sizes, seconds (run by the tests)
+    python -m benchmarks --only limit         # one scenario (repeatable)
+    python -m benchmarks --soak               # add scenario 7 (5,000 evaluations, ~4 min)
+    python -m benchmarks --json results.json  # also write the table as JSON
+
+Scenarios: limit (1, with 4's baselines), latency (2, with 4's baselines), webhook (3),
+overhead (5), memory (6: RSS and frames), soak (7). Each runs on a fresh sandbox with the
+same seed; see benchmarks/README.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+if __package__ in {None, ""}:  # `python benchmarks/run.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    __package__ = "benchmarks"
+
+from benchmarks._common import Settings
+from benchmarks._report import Row, print_table, write_json
+
+__all__ = ["SCENARIOS", "main"]
+
+#: name -> (full size, smoke size) settings
+SIZES: dict[str, tuple[Settings, Settings]] = {
+    "limit": (
+        Settings(n=240, limit=60, window=5.0, speed=20),
+        Settings(n=12, limit=20, window=1.0, speed=200),
+    ),
+    # processing 3-12 s: after the submissions' window the budget has room, readiness binds
+    "latency": (
+        Settings(n=60, limit=60, window=5.0, speed=5),
+        Settings(n=8, limit=20, window=1.0, speed=100),
+    ),
+    "soak": (
+        Settings(n=5000, limit=100, window=2.0, speed=60, error_rate=0.1),
+        Settings(n=40, limit=30, window=1.0, speed=200, error_rate=0.1),
+    ),
+}
+
+
+def _limit(smoke: bool) -> list[Row]:
+    from benchmarks._paced import limit_binds
+
+    return limit_binds(SIZES["limit"][smoke])
+
+
+def _latency(smoke: bool) -> list[Row]:
+    from benchmarks._paced import latency_binds
+
+    return latency_binds(SIZES["latency"][smoke])
+
+
+def _webhook(smoke: bool) -> list[Row]:
+    from benchmarks._paced import webhook_delivery
+
+    return webhook_delivery(SIZES["limit"][smoke])
+
+
+def _overhead(smoke: bool) -> list[Row]:
+    from benchmarks._overhead import client_overhead
+
+    return client_overhead(40, repeats=1, hammer_n=200) if smoke else client_overhead(2000)
+
+
+def _memory(smoke: bool) -> list[Row]:
+    from benchmarks._scale import frames_vs_json_normalize, memory_and_scale
+
+    rows = memory_and_scale(300 if smoke else 20_000)
+    with contextlib.redirect_stdout(io.StringIO()):  # frames.py prints its own table
+        rows += frames_vs_json_normalize(smoke)
+    return rows
+
+
+def _soak(smoke: bool) -> list[Row]:
+    from benchmarks._scale import soak
+
+    return soak(SIZES["soak"][smoke])
+
+
+SCENARIOS: dict[str, Callable[[bool], list[Row]]] = {
+    "limit": _limit,
+    "latency": _latency,
+    "webhook": _webhook,
+    "overhead": _overhead,
+    "memory": _memory,
+    "soak": _soak,
+}
+DEFAULT = ("limit", "latency", "webhook", "overhead", "memory")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds each")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(SCENARIOS),
+        metavar="SCENARIO",
+        help=f"run only this scenario (repeatable): {', '.join(SCENARIOS)}",
+    )
+    parser.add_argument("--soak", action="store_true", help="also run the soak (scenario 7)")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the rows as JSON")
+    args = parser.parse_args(argv)
+    chosen = args.only or [*DEFAULT, *(["soak"] if args.soak else [])]
+    rows: list[Row] = []
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    for name in chosen:
+        t0 = time.monotonic()
+        print(f"# running {name}...", file=sys.stderr, flush=True)
+        rows += SCENARIOS[name](args.smoke)
+        timings[name] = round(time.monotonic() - t0, 1)
+    table = print_table(rows)
+    total = time.monotonic() - started
+    print(f"\n{len(rows)} figures in {total:.0f} s; per scenario: {timings}")
+    if args.smoke:
+        print("(smoke sizes: the figures show the harness works, not how fast nexio-lab is)")
+    if args.json:
+        write_json(
+            args.json,
+            rows,
+            {
+                "smoke": args.smoke,
+                "scenarios": chosen,
+                "seconds": timings,
+                "total_s": round(total, 1),
+                "python": platform.python_version(),
+                "cpus": os.cpu_count(),
+                "table": table,
+            },
+        )
+    failed = [r for r in rows if r.passed is False]
+    return 1 if failed and not args.smoke else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
