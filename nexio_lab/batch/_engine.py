@@ -32,7 +32,7 @@ from .._exceptions import (
 from .._models import Evaluation
 from ._journal import Journal
 from ._progress import BatchProgress
-from ._timing import SCOUTS, DurationModel
+from ._timing import DurationModel
 
 if TYPE_CHECKING:
     from .._client import AsyncClient
@@ -60,7 +60,6 @@ class Job:
     polls: int = 0
     last_not_done: float = 0.0  # seconds after submission of the last "not done" poll
     due: float = 0.0
-    scout: bool = False
     attempts: int = 0
     copies: int = 1  # the row and its identical duplicates, which share its evaluation
 
@@ -272,7 +271,6 @@ class Engine:
         status = evaluation.status if evaluation.status in {"queued", "processing"} else "queued"
         self.journal.mark_submitted(self.name, job.row, job.pool, evaluation.eval_id, status)
         self._move(job, status)
-        job.scout = not self.model.known and len(self._by_eval) < SCOUTS
         self._track(job)
 
     def _back_to_pending(self, job: Job) -> None:
@@ -296,10 +294,12 @@ class Engine:
         self._by_eval[job.eval_id] = job
         if due is None:
             elapsed = time.monotonic() - job.submitted
-            after = self.model.next_poll_after(job.polls, elapsed, job.scout)
+            after = self.model.next_poll_after(job.polls, elapsed)
             if self.webhook_url:
-                # results come by webhook; poll only when one is overdue
-                after = max(after * 2, 2 * self.model.quantile(1.0) if self.model.known else 120.0)
+                # results come by webhook; poll only when one is overdue, with slack for
+                # delivery delays and retries
+                slowest = self.model.quantile(1.0)
+                after = max(after, 2 * slowest, slowest + 10.0) if self.model.known else 120.0
             due = job.submitted + after
         job.due = due
         self._seq += 1

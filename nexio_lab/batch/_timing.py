@@ -16,13 +16,11 @@ __all__ = ["DurationModel"]
 #: Before anything is known: first poll this long after submission, then x GROWTH.
 EXPLORE_FIRST_S = 1.0
 GROWTH = 1.5
-#: The docs' typical processing time (15-60 s): where polls of the many start when the
-#: few scouts have not finished yet.
+#: The docs' typical processing time (15-60 s): the guess before any sample exists.
 DOCUMENTED_MIN_S = 15.0
 #: Quantiles of observed durations at which the k-th poll of a job falls.
 POLL_QUANTILES = (0.6, 0.85, 0.95, 0.99)
 MIN_SAMPLES = 3
-SCOUTS = 4
 
 
 @dataclass
@@ -63,16 +61,14 @@ class DurationModel:
         high = min(low + 1, len(samples) - 1)
         return samples[low] + (samples[high] - samples[low]) * (position - low)
 
-    def next_poll_after(self, polls: int, elapsed: float, scout: bool) -> float:
+    def next_poll_after(self, polls: int, elapsed: float) -> float:
         """Seconds after submission at which a job polled ``polls`` times is next due."""
         if self.known:
             if polls < len(POLL_QUANTILES):
                 due = self.quantile(POLL_QUANTILES[polls])
             else:
                 due = self.quantile(1.0) * GROWTH ** (polls - len(POLL_QUANTILES) + 1)
-        elif scout:
-            due = EXPLORE_FIRST_S * GROWTH**polls
         else:
-            due = DOCUMENTED_MIN_S * GROWTH**polls
+            due = EXPLORE_FIRST_S * GROWTH**polls
         # never re-poll a job sooner than a tenth of its age: bounds polls per job
         return max(due, elapsed * 1.1, elapsed + 0.02)

@@ -239,10 +239,6 @@ def test_invalid_key_is_one_401_the_batch_stops_and_a_rerun_resumes(
 # -- webhook URLs ------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="AsyncClient._submit sends webhook_url unchecked: the API's 400 costs a request",
-)
 def test_submit_with_a_webhook_that_is_not_a_url_fails_before_any_request(
     client: nx.Client, sandbox: Sandbox
 ) -> None:
