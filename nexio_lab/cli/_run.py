@@ -195,8 +195,14 @@ def _confirm_if_needed(client: Client, args: argparse.Namespace, name: str) -> b
         print(plan, file=sys.stderr)
         return None
     print(plan, file=sys.stderr)
-    answer = input(f"Submit {plan.billable} billed evaluations with a live key? [y/N] ")
-    return answer.strip().lower() in {"y", "yes"}
+    # The question goes to stderr, like the plan: stdout may be piped into a file.
+    print(
+        f"Submit {plan.billable} billed evaluations with a live key? [y/N] ",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+    return sys.stdin.readline().strip().lower() in {"y", "yes"}
 
 
 @contextmanager

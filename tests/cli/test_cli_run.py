@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import select
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -150,3 +155,42 @@ def test_live_key_large_batch_refused_without_a_terminal(
     assert "120" in done.stderr  # the billable count it would have sent
     assert key not in done.output
     assert "Traceback" not in done.output
+
+
+def test_live_key_large_batch_asks_on_a_terminal(tmp_path: Path, make_profiles: Any) -> None:
+    # stdin and stderr on a pseudo-terminal: the command asks; "n" sends nothing.
+    make_profiles(tmp_path / "profiles.csv", 60)
+    key = "nx_live_secret_0123456789abcdef"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXIO_")}
+    env |= {"NEXIO_API_KEY": key, "NEXIO_LAB_HOME": str(tmp_path / "home")}
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nexio_lab.cli", "run", "profiles.csv", *POOLS,
+         "--base-url", "https://127.0.0.1:9"],
+        stdin=slave, stderr=slave, stdout=subprocess.PIPE, cwd=tmp_path, env=env, text=True,
+    )  # fmt: skip
+    os.close(slave)
+    try:
+        seen = b""
+        while b"[y/N]" not in seen:
+            ready, _, _ = select.select([master], [], [], 60)
+            assert ready, f"no prompt within 60 s: {seen!r}"
+            seen += os.read(master, 4096)
+        os.write(master, b"n\n")
+        out, _ = proc.communicate(timeout=60)
+        while select.select([master], [], [], 0)[0]:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the terminal closed with the process (Linux: EIO)
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        proc.kill()
+        os.close(master)
+
+    assert proc.returncode == 2
+    assert b"not confirmed; nothing was sent" in seen
+    assert b"120" in seen  # the plan, with what would be billed
+    assert key.encode() not in seen and key not in out
