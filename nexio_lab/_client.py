@@ -182,6 +182,10 @@ class AsyncClient:
         and :class:`~nexio_lab.SubmissionUncertainError` when the answer was lost after the
         request went out (the job may exist; it is never retried blindly).
         """
+        if webhook_url is not None:
+            parts = urlsplit(webhook_url) if isinstance(webhook_url, str) else None
+            if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
+                raise NexioError(f"webhook_url must be an http(s) URL, not {webhook_url!r}")
         return await self._submit(prepare_profile(profile, missing=self.missing), pool, webhook_url)
 
     async def get(self, eval_id: str) -> Evaluation:

@@ -416,8 +416,10 @@ def _split(options: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         confirm=bool(options.get("confirm")),
         allow_duplicates=bool(options.get("allow_duplicates")),
         extend=bool(options.get("extend")),
-        deadline_s=float(options.get("deadline_s") or 900.0),
+        deadline_s=900.0 if options.get("deadline_s") is None else float(options["deadline_s"]),
     )
+    if prepared["deadline_s"] <= 0:
+        raise ValueError("deadline_s must be a positive number of seconds")
     return prepared, options.get("progress", "auto")
 
 
