@@ -41,7 +41,7 @@ def _track(url: str, n: int, until: str, timeout: float) -> dict[str, Any]:
     return json.loads(lines[-1])
 
 
-def memory_and_scale(n: int) -> list[Row]:
+def memory_and_scale(n: int, target_n: int = 20_000) -> list[Row]:
     """Peak RSS of a client process while ``n`` evaluations are submitted and tracked."""
     # A limit nobody reaches, and processing slow enough that every job is still open
     # (tracked) when the last one is submitted.
@@ -49,7 +49,20 @@ def memory_and_scale(n: int) -> list[Row]:
         result = _track(served.url, n, "submitted", timeout=600)
     peak, floor = result["peak_mb"], result["floor_mb"]
     open_jobs = sum(v for k, v in result["counts"].items() if k in {"queued", "processing"})
+    per_eval_kb = (peak - floor) * 1024 / n
+    projected = floor + per_eval_kb * target_n / 1024
+    projection = Row(
+        "6 memory",
+        f"peak RSS projected for {target_n:,} evaluations (floor + {per_eval_kb:.1f} KB x N)",
+        projected,
+        floor,
+        ratio(projected, floor),
+        f"< {RSS_TARGET_MB:g} MB",
+        projected < RSS_TARGET_MB,
+        "MB",
+    )
     return [
+        projection,
         Row(
             "6 memory",
             f"peak RSS tracking {n:,} evaluations (baseline: before the batch)",

@@ -72,13 +72,17 @@ def _webhook(smoke: bool) -> list[Row]:
 def _overhead(smoke: bool) -> list[Row]:
     from benchmarks._overhead import client_overhead
 
-    return client_overhead(40, repeats=1, hammer_n=200) if smoke else client_overhead(2000)
+    return (
+        client_overhead(40, repeats=1, hammer_n=200)
+        if smoke
+        else client_overhead(500, repeats=1, hammer_n=1000)
+    )
 
 
 def _memory(smoke: bool) -> list[Row]:
     from benchmarks._scale import frames_vs_json_normalize, memory_and_scale
 
-    rows = memory_and_scale(300 if smoke else 20_000)
+    rows = memory_and_scale(300 if smoke else 4_000)
     with contextlib.redirect_stdout(io.StringIO()):  # frames.py prints its own table
         rows += frames_vs_json_normalize(smoke)
     return rows

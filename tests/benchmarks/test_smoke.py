@@ -28,7 +28,7 @@ EXPECTED = {
     ],
     "4 vs clients (2)": ["wall time vs (a) vendor advice", "requests vs (b) shortcut"],
     "5 overhead": ["run_batch vs bare httpx loop", "sandbox requests/s"],
-    "6 memory": ["peak RSS tracking"],
+    "6 memory": ["peak RSS tracking", "peak RSS projected"],
     "6 frames": ["all tables"],
     "7 soak": ["rows finished", "RSS growth", "429s in steady state"],
 }
