@@ -5,6 +5,8 @@
 <class 'nexio_lab._client.Client'>
 """
 
+from typing import TYPE_CHECKING
+
 from ._client import AsyncClient, Client
 from ._exceptions import (
     APIConnectionError,
@@ -24,17 +26,22 @@ from ._exceptions import (
 from ._models import Candidate, Evaluation, EvaluationRecord, RateLimit
 from ._version import __version__
 from .batch import Batch, BatchPlan, BatchProgress, InputError, JournalError
-from .results import CompareSummary, ResultSet, compare, read_results, to_frames
 
-# subpackages with heavy imports (matplotlib, uvicorn) load on first use
-_LAZY = {"plots", "sandbox", "progress"}
+if TYPE_CHECKING:
+    from .results import CompareSummary, ResultSet, compare, read_results, to_frames
+
+# heavy parts (pandas, matplotlib, uvicorn) load on first use: `import nexio_lab` stays light
+_LAZY_MODULES = {"plots", "sandbox", "progress"}
+_LAZY_RESULTS = {"CompareSummary", "ResultSet", "compare", "read_results", "to_frames"}
 
 
 def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY_MODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY_RESULTS:
+        return getattr(importlib.import_module(".results", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -5,7 +5,15 @@
 ('pending', 'queued', 'processing')
 """
 
-from ._batch import Batch, BatchInputError, BatchPlan, plan_batch, run_batch, start_batch
+from ._batch import (
+    CONFIRM_ABOVE,
+    Batch,
+    BatchInputError,
+    BatchPlan,
+    plan_batch,
+    run_batch,
+    start_batch,
+)
 from ._inputs import InputError, read_profiles
 from ._journal import Journal, JournalError, default_store
 from ._progress import BATCH_STATUSES, BatchProgress
@@ -16,6 +24,7 @@ __all__ = [
     "BatchInputError",
     "BatchPlan",
     "BatchProgress",
+    "CONFIRM_ABOVE",
     "InputError",
     "Journal",
     "JournalError",

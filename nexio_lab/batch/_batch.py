@@ -339,7 +339,7 @@ def _prepare(
         _write=True,
     )
     for error in plan.errors:
-        logger.error("rejected before sending: %s", error)
+        logger.debug("rejected before sending: %s", error)  # the warning below says it
     if plan.errors:
         warnings.warn(
             f"{len(plan.errors)} row(s) rejected locally (see batch.errors); the "

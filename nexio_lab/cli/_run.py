@@ -175,8 +175,7 @@ def _dry_run(args: argparse.Namespace, name: str) -> int:
 
 def _confirm_if_needed(client: Client, args: argparse.Namespace, name: str) -> bool | None:
     """True to go ahead, False when the analyst said no, None when nobody could be asked."""
-    from ..batch import Journal, default_store, plan_batch
-    from ..batch._batch import CONFIRM_ABOVE
+    from ..batch import CONFIRM_ABOVE, Journal, default_store, plan_batch
 
     if not client.is_live:
         return True

@@ -29,12 +29,6 @@ from nexio_lab import (
 PROFILE = {"entity": "acme", "state": "CA", "line": "professional_liability", "revenue": 12_000_000}
 
 
-def test_all_is_sorted_and_importable() -> None:
-    assert nexio_lab.__all__ == sorted(nexio_lab.__all__)
-    for name in nexio_lab.__all__:
-        assert getattr(nexio_lab, name) is not None
-
-
 def test_submit_get_wait(sandbox) -> None:
     with Client(sandbox.api_key, base_url=sandbox.url) as client:
         assert client.health() == {"status": "ok"}
