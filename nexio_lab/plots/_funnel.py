@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from ._data import axes, default_by, group_order, keep_top, need, shorten, tables_of, with_group
@@ -11,6 +12,8 @@ from ._palette import STAGE_COLORS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.container import BarContainer
+    from matplotlib.text import Text
 
 __all__ = ["funnel"]
 
@@ -52,16 +55,51 @@ def funnel(
 
     ax = axes(ax, 8, 0.75 * len(values) + 1.6)
     height = 0.8 / len(STAGES)
+    labelled: list[tuple[BarContainer, list[Text]]] = []
     for s, (stage, color) in enumerate(zip(STAGES, STAGE_COLORS, strict=True)):
         positions = [g + (s - 1) * height for g in range(len(values))]
         bars = ax.barh(positions, values[stage].to_numpy(dtype=float), height, color=color,
                        label=stage)  # fmt: skip
         if len(values) <= ANNOTATE_MAX:
-            ax.bar_label(bars, fmt="{:,.0f}", padding=2, fontsize="x-small")
+            labels = ax.bar_label(bars, fmt="{:,.0f}", padding=2, fontsize="x-small")
+            labelled.append((bars, labels))
     ax.set_yticks(range(len(values)), [shorten(g) for g in values.index])
     ax.invert_yaxis()
     ax.set_xlabel(f"candidates ({agg} per evaluation)" if agg == "mean" else "candidates (total)")
     ax.set_ylabel(by)
     ax.set_title(f"Funnel per {by}: pool → filter → shortlist")
     ax.legend(title="stage", loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    if labelled:
+        make_room_for_labels(ax, labelled)
     return ax
+
+
+def make_room_for_labels(ax: Axes, labelled: list[tuple[BarContainer, list[Text]]]) -> None:
+    """Widen the x range so every value label right of its bar ends inside the axes.
+
+    Labels are sized in points, the axes in data units: only a layout pass tells how much
+    room a label takes, so lay the figure out, measure, and repeat while the (slightly
+    different) tick labels of the new range still change the axes' width.
+    """
+    figure = ax.get_figure(root=True)
+    if figure is None:
+        return
+    for _ in range(3):
+        figure.draw_without_rendering()  # runs the layout engine: the axes' final size
+        renderer = figure.canvas.get_renderer()
+        box = ax.get_window_extent(renderer)
+        left, right = ax.get_xlim()
+        needed = right
+        for bars, labels in labelled:
+            for bar, label in zip(bars, labels, strict=True):
+                end = bar.get_x() + bar.get_width()
+                if not np.isfinite(end):
+                    continue
+                # pixels the label reaches past its bar's end (padding included)
+                reach = label.get_window_extent(renderer).x1 - ax.transData.transform((end, 0))[0]
+                if reach >= box.width:
+                    continue  # cannot fit at any range: leave it
+                needed = max(needed, left + (end - left) * box.width / (box.width - reach))
+        if needed <= right:
+            return
+        ax.set_xlim(left, left + (needed - left) * 1.01)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from .._models import LEVELS
 from ._data import axes, dimension_columns, need, shorten, tables_of
@@ -29,7 +30,9 @@ def score_heatmap(
     """Candidates (best ``top_n`` by rank) x dimensions, cells coloured ``L1``..``L4``.
 
     ``data`` holds one evaluation, or pass ``eval_id`` to pick one. Dimensions no shown
-    candidate was scored on are left out; unscored cells are light grey.
+    candidate was scored on are left out; unscored cells are light grey. The title names the
+    entity and pool when the data has them (never the eval_id, which is random); set your own
+    with ``ax.set_title(...)``.
 
     >>> ax = score_heatmap(rs, eval_id="eval_7xKp2mNc")  # doctest: +SKIP
     """
@@ -77,9 +80,8 @@ def score_heatmap(
     )
     ax.set_xlabel("dimension")
     ax.set_ylabel("candidate (by rank)")
-    label = eval_id or (ids[0] if ids else "evaluation")
     more = f", top {len(shown_rows)} of {total}" if total > len(shown_rows) else ""
-    ax.set_title(f"Scores of {shorten(label, 40)}{more}")
+    ax.set_title(f"{title_of(candidates)}{more}")
     handles = [Patch(color=LEVEL_COLORS[level], label=level) for level in LEVELS]
     if np.isnan(codes).any():
         handles.append(Patch(color=MISSING_COLOR, label="not scored"))
@@ -88,3 +90,14 @@ def score_heatmap(
         fontsize="small",
     )  # fmt: skip
     return ax
+
+
+def title_of(candidates: pd.DataFrame) -> str:
+    """``Scores of <entity> on <pool>`` from the frame's columns, as far as they are known."""
+    parts = ["Scores"]
+    for column, word in (("entity", "of"), ("pool", "on")):
+        if column in candidates.columns:
+            values = candidates[column].dropna().unique()
+            if len(values) == 1:
+                parts.append(f"{word} {shorten(values[0], 32)}")
+    return " ".join(parts) if len(parts) > 1 else "Scores per candidate and dimension"

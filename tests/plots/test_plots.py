@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 
-from nexio_lab._models import LEVELS, TIERS
+from nexio_lab._models import LEVELS, TIERS, Evaluation
 from nexio_lab.plots import (
     PlotAccessor,
     dimension_profile,
@@ -98,7 +98,7 @@ def test_tier_distribution_many_groups_unknown_tiers_and_shares(
 def test_score_heatmap(unknown_tiers: ResultSet, batch: ResultSet, tmp_path: Path) -> None:
     ax = score_heatmap(unknown_tiers)
     render(ax, tmp_path, "heatmap")
-    assert ax.get_title() == "Scores of e1"
+    assert ax.get_title() == "Scores of acme on p"  # entity and pool, not eval_id
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("dimension", "candidate (by rank)")
     # dimensions nobody was scored on are left out
     assert tick_texts(ax.get_xticklabels()) == ["appetite", "cyber"]
@@ -117,7 +117,7 @@ def test_score_heatmap(unknown_tiers: ResultSet, batch: ResultSet, tmp_path: Pat
         score_heatmap(batch)
     ax = score_heatmap(batch, "eval_00000000", top_n=3)
     render(ax, tmp_path, "heatmap_top")
-    assert ax.get_title() == "Scores of eval_00000000, top 3 of 8"
+    assert ax.get_title() == "Scores of entity-000000 on carriers:all, top 3 of 8"
     assert ax.images[0].get_array().shape == (3, 6)
     with pytest.raises(ValueError, match="no candidates of evaluation 'nope'"):
         score_heatmap(batch, "nope")
@@ -130,6 +130,26 @@ def test_score_heatmap_marks_unscored_cells(batch: ResultSet, tmp_path: Path) ->
     render(ax, tmp_path, "heatmap_missing")
     assert legend_texts(ax) == [*LEVELS, "not scored"]
     assert len(ax.texts) == 8 * 6 - 1
+
+
+def test_score_heatmap_title_never_shows_the_eval_id(batch: ResultSet) -> None:
+    one = batch.candidates[batch.candidates["eval_id"] == "eval_00000001"]
+    # a bare Evaluation knows neither entity nor pool: a generic title
+    evaluation = Evaluation.from_json(
+        {"eval_id": "eval_7xKp2mNc", "status": "completed",
+         "candidates": [{"name": "A", "tier": "GOOD_FIT", "scores": {"appetite": "L2"}}]}
+    )  # fmt: skip
+    cases = {
+        "Scores per candidate and dimension": score_heatmap(evaluation),
+        "Scores of entity-000001": score_heatmap(one.drop(columns=["pool"])),
+        "Scores on carriers:tier1": score_heatmap(one.assign(entity=pd.NA)),
+        "Scores per candidate and dimension, top 2 of 8": score_heatmap(
+            one.drop(columns=["entity", "pool"]), top_n=2
+        ),
+    }
+    for expected, ax in cases.items():
+        assert ax.get_title() == expected
+        assert "eval_" not in ax.get_title()
 
 
 def test_dimension_profile(batch: ResultSet, tmp_path: Path) -> None:
@@ -233,7 +253,8 @@ def test_accessor_and_split(batch: ResultSet, tmp_path: Path) -> None:
     plot = batch.plot
     assert isinstance(plot, PlotAccessor)
     assert plot.tier_distribution().get_title() == "Tiers per pool"
-    assert plot.score_heatmap("eval_00000002").get_title() == "Scores of eval_00000002"
+    title = plot.score_heatmap("eval_00000002").get_title()
+    assert title == "Scores of entity-000002 on providers:network"
     assert plot.dimension_profile().get_legend() is not None
     assert len(plot.funnel().patches) == 9
     ax = plot.rank_shift(two, top_n=5)
@@ -261,3 +282,35 @@ def test_importing_the_package_does_not_import_matplotlib() -> None:
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported eagerly'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def labels_outside_axes(ax) -> list[str]:
+    """The texts of ``ax`` whose rendered box is not wholly inside the axes' window extent."""
+    figure = ax.get_figure(root=True)
+    figure.canvas.draw()  # Agg: lays out and renders, so every extent is the final one
+    renderer = figure.canvas.get_renderer()
+    window = ax.get_window_extent(renderer)
+    outside = []
+    for text in ax.texts:
+        box = text.get_window_extent(renderer)
+        if not (window.x0 <= box.x0 and box.x1 <= window.x1 and window.y0 <= box.y0
+                and box.y1 <= window.y1):  # fmt: skip
+            outside.append(text.get_text())
+    return outside
+
+
+@pytest.mark.parametrize(
+    ("figsize", "ncols", "agg"),
+    [((8, 4), 1, "mean"), ((16, 4.5), 3, "mean"), ((4, 3), 1, "sum")],
+    ids=["own-figure-size", "third-of-a-wide-figure", "small-figure-totals"],
+)
+def test_funnel_value_labels_fit_inside_the_axes(
+    batch: ResultSet, tmp_path: Path, figsize: tuple[float, float], ncols: int, agg: str
+) -> None:
+    _, axs = plt.subplots(1, ncols, figsize=figsize, layout="constrained", squeeze=False)
+    ax = funnel(batch, by="pool", agg=agg, ax=axs[0, -1])
+    # every label is the full value, and its whole box lies inside the axes
+    assert [t.get_text() for t in ax.texts] == [f"{p.get_width():,.0f}" for p in ax.patches]
+    assert max(len(t.get_text()) for t in ax.texts) >= 5  # e.g. "1,847": a label that can be cut
+    assert labels_outside_axes(ax) == []
+    render(ax, tmp_path, f"funnel_fit_{agg}_{ncols}")
