@@ -140,7 +140,10 @@ def _wait_ready(lab: JupyterLab, timeout: float) -> None:
 
 
 def _hermetic_env(jupyter: Path) -> dict[str, str]:
-    env = dict(os.environ)
+    # No NEXIO_* from the caller: without NEXIO_API_KEY the notebooks use their embedded
+    # sandbox, never the real service; the kernel journals under the tmp dir.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXIO_")}
+    env["NEXIO_LAB_HOME"] = str(jupyter / "nexio-lab-home")
     for name, sub in {
         "JUPYTER_CONFIG_DIR": "config",
         "JUPYTER_DATA_DIR": "data",

@@ -1,11 +1,13 @@
 """The progress widget, in a notebook, in JupyterLab, in a real headless Chromium.
 
-Runs every cell of ``NOTEBOOK`` through JupyterLab's own "run all cells" command and checks
-that the progress display rendered as a widget (not as its text fallback), reached 100% and
-turned green. A screenshot lands in ``tests/artifacts/<notebook>.png``.
+Runs every cell of ``NOTEBOOK`` (the batch notebook: 240 profiles against a sandbox embedded
+in the kernel, ``progress="widget"``) through JupyterLab's own "run all cells" command and
+checks that every progress display rendered as a widget (not as its text fallback), reached
+``N/N (100%)`` with a full bar and turned green. A screenshot lands in
+``tests/artifacts/<notebook>.png`` (and ``<notebook>-widget.png``, the widget alone).
 
-Notebook requirement: it displays a ``nexio_lab.progress.WidgetProgress`` (first one found is
-checked) whose label ends as ``N/N (100%)`` with a full bar, and every cell runs without error.
+The staged copy is stripped of its stored outputs and widget state first, so whatever the
+page shows comes from this run, not from the last time the notebook was saved.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ import contextlib
 import re
 from pathlib import Path
 
+import nbformat
 import pytest
 from _lab_server import REPO, stage, start
 
-#: The notebook under test (the scratch one stands in until notebooks/02_batch.ipynb exists).
-NOTEBOOK = REPO / "tests" / "browser" / "scratch_progress.ipynb"
+#: The notebook under test.
+NOTEBOOK = REPO / "notebooks" / "02_batch.ipynb"
 #: Repo directories copied beside it, so its relative paths (e.g. ../data) keep working.
 SUPPORT = [REPO / "data"]
+#: Rows of the batch in the notebook (the shipped profiles), as the widget's label ends.
+EXPECT_TOTAL = 240
 #: Whether the batch in the notebook is expected to end well (green bar).
 EXPECT_OK = True
 
@@ -71,10 +76,11 @@ def test_progress_widget_renders_and_completes(
     from playwright.sync_api import expect
 
     root = stage(tmp_path, [NOTEBOOK.parent, *SUPPORT])
+    path = NOTEBOOK.relative_to(REPO).as_posix()
+    clear_outputs(root / path)
     lab = start(root, tmp_path)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     try:
-        path = NOTEBOOK.relative_to(REPO).as_posix()
         page.goto(lab.notebook_url(path))
         page.wait_for_function(READY_JS, arg=path, timeout=STARTUP_MS, polling=250)
         # The command acts on the notebook with focus: give it, then run without awaiting
@@ -96,6 +102,7 @@ def test_progress_widget_renders_and_completes(
             display = displays.nth(i)
             label = display.locator(".nexio-progress-done")
             expect(label).to_have_text(re.compile(r"^(\d+)/\1 \(100%\)$"), timeout=30_000)
+            assert label.inner_text() == f"{EXPECT_TOTAL}/{EXPECT_TOTAL} (100%)"
             bar = display.locator(".jupyter-widgets.widget-hprogress .progress-bar")
             assert bar.evaluate("el => el.style.width") == "100%"
             bar_classes = bar.get_attribute("class") or ""
@@ -119,3 +126,14 @@ def test_progress_widget_renders_and_completes(
         page.close()
         lab.stop()
     assert lab.process.poll() is not None
+
+
+def clear_outputs(notebook: Path) -> None:
+    """No stored outputs, execution counts or widget state: only a live run can pass."""
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    nb.metadata.pop("widgets", None)
+    nbformat.write(nb, notebook)
