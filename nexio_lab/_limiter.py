@@ -34,6 +34,7 @@ class RateLimiter:
         self._remaining: int | None = None  # server's count for the window ending at _reset
         self._reset: float | None = None  # end of the current window (possibly our estimate)
         self._window: float | None = None  # window length, learned from successive resets
+        self._window_hint = 0.0  # a lower bound of it: the longest reset - now seen
         self._last_server_reset: float | None = None
         self._headerless = False
         self._in_flight = 0
@@ -57,6 +58,17 @@ class RateLimiter:
     def window(self) -> float | None:
         """The window length learned from successive resets, when known."""
         return self._window
+
+    def seconds_to_reset(self) -> float | None:
+        """Seconds until the current window resets: exact once the window length is known,
+        else a lower bound; None before any header was seen."""
+        now = self._clock()
+        self._roll(now)
+        if self._reset is not None:
+            return max(0.0, self._reset - now)
+        if self._window_hint:
+            return self._window_hint  # a fresh window of at least this length has begun
+        return None
 
     @property
     def in_flight(self) -> int:
@@ -125,6 +137,7 @@ class RateLimiter:
                     remaining if self._remaining is None else min(self._remaining, remaining)
                 )
             return
+        self._window_hint = max(self._window_hint, reset - self._clock())
         last = self._last_server_reset
         if last is None or reset > last + 1e-6:
             if last is not None and (self._window is None or reset - last < self._window):

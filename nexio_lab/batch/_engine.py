@@ -101,6 +101,7 @@ class Engine:
         self._heap: list[tuple[float, int, Job]] = []  # (due, seq, job) of submitted jobs
         self._by_eval: dict[str, Job] = {}
         self._seq = 0
+        self._next_poll_at = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -186,7 +187,10 @@ class Engine:
         while self._heap and self._is_stale(*self._heap[0]):
             heapq.heappop(self._heap)
         if self._heap:
-            return max(0.0, self._heap[0][0] - time.monotonic())
+            # polls are spread over the window rather than sent in one burst at its start
+            return max(
+                0.0, self._heap[0][0] - time.monotonic(), self._next_poll_at - time.monotonic()
+            )
         return None  # only requests in flight: wait for their answers
 
     def _take_action(self) -> Any:
@@ -200,6 +204,8 @@ class Engine:
         while self._heap and self._heap[0][0] <= now:
             entry = heapq.heappop(self._heap)
             if not self._is_stale(*entry):
+                rate = self._spare_budget_rate()
+                self._next_poll_at = now + (1.0 / rate if rate else 0.0)
                 return self._poll(entry[2])
         return None
 
@@ -301,9 +307,31 @@ class Engine:
                 slowest = self.model.quantile(1.0)
                 after = max(after, 2 * slowest, slowest + 10.0) if self.model.known else 120.0
             due = job.submitted + after
+            gap = None if self.webhook_url or not job.polls else self._spare_gap()
+            if gap is not None:
+                due = min(due, time.monotonic() + gap)
         job.due = due
         self._seq += 1
         heapq.heappush(self._heap, (due, self._seq, job))
+
+    def _spare_budget_rate(self) -> float | None:
+        """Requests per second the rest of this window allows, when nothing waits to be
+        submitted (else None: submissions take every slot)."""
+        if self._pending:
+            return None
+        available = self.client.limiter.available()
+        to_reset = self.client.limiter.seconds_to_reset()
+        if available is None or to_reset is None:
+            return None
+        return available / max(to_reset, 0.05)
+
+    def _spare_gap(self) -> float | None:
+        """How often every open job can be polled with the budget that is left: spare
+        budget buys lower latency, and is worth nothing once the window resets."""
+        rate = self._spare_budget_rate()
+        if not rate:
+            return None
+        return max(len(self._by_eval) / rate, 0.02)
 
     def _reschedule_all(self) -> None:
         """The model just learned enough: retime every job still waiting for a poll."""
@@ -340,14 +368,17 @@ class Engine:
         self._connection_failures = 0
         self.on_result(job, evaluation)
 
-    def on_result(self, job: Job, evaluation: Evaluation) -> None:
-        """An evaluation's state arrived (poll or webhook)."""
+    def on_result(self, job: Job, evaluation: Evaluation, *, exact: bool = False) -> None:
+        """An evaluation's state arrived: by a poll, or (``exact`` timing) by a webhook."""
         if job.status not in {"queued", "processing"}:
             return  # a late duplicate (webhooks may be delivered twice)
         elapsed = time.monotonic() - job.submitted
         if evaluation.is_done:
             was_known = self.model.known
-            self.model.observe(job.last_not_done, elapsed)
+            if exact:
+                self.model.exact(elapsed)
+            else:
+                self.model.observe(job.last_not_done, elapsed)
             self.journal.record_result(
                 self.name, job.row, job.pool, evaluation.status, dict(evaluation.raw), job.polls
             )
@@ -381,9 +412,7 @@ class Engine:
         evaluation = Evaluation.from_json(payload)
         if evaluation.is_done:
             self.stats.webhooks += 1
-            self.model.exact(time.monotonic() - job.submitted)
-            job.last_not_done = time.monotonic() - job.submitted
-            self.on_result(job, evaluation)
+            self.on_result(job, evaluation, exact=True)
             self._wake.set()
 
     # -- bookkeeping -------------------------------------------------------------------------------
