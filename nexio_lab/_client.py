@@ -8,7 +8,6 @@ no-double-billing rule for submissions, key hygiene.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import os
@@ -31,6 +30,7 @@ from ._exceptions import (
 from ._limiter import RateLimiter
 from ._loop import loop_thread
 from ._models import Evaluation, RateLimit
+from ._net import is_loopback
 from ._profile import MissingPolicy, prepare_profile
 from ._retry import Outcome, RetryPolicy
 from ._version import __version__
@@ -47,23 +47,12 @@ JOBS_PATH = "/api/v1/jobs"
 LIVE_KEY_PREFIX = "nx_live_"
 
 
-def _is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _check_base_url(base_url: str, api_key: str | None) -> str:
     parts = urlsplit(base_url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise NexioError(f"base_url must be an http(s) URL, not {base_url!r}")
     if parts.scheme == "http":
-        if not _is_loopback(parts.hostname):
+        if not is_loopback(parts.hostname):
             raise NexioError(
                 f"plain http:// is allowed only for loopback hosts; use https:// for "
                 f"{parts.hostname}"

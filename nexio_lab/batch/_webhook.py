@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .._exceptions import NexioError
+from .._server import ServerThread
 
 __all__ = ["WebhookReceiver"]
 
@@ -44,10 +45,8 @@ class WebhookReceiver:
                 loop.call_soon_threadsafe(on_result, payload)
             return JSONResponse({"received": True})
 
-        from ..sandbox._server import ServerThread
-
         app = Starlette(routes=[Route(path, receive, methods=["POST"])])
-        self._server = ServerThread(app, parts.hostname, parts.port)
+        self._server = ServerThread(app, parts.hostname, parts.port, name="nexio-webhooks")
 
     def start(self) -> None:
         self._server.start()

@@ -43,9 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from .._net import is_loopback
     from ..sandbox import DEFAULT_API_KEY, run
     from ..sandbox._auth import mask_key
-    from ..sandbox._config import is_loopback
 
     host = args.host or "127.0.0.1"
     if not is_loopback(host):

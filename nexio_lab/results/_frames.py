@@ -9,7 +9,6 @@ level-code matrix, so 1.5 M score rows cost a few numpy takes.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -17,7 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .._models import LEVELS, Evaluation, EvaluationRecord
+from .._models import LEVELS, Evaluation, EvaluationRecord, _as_int, _as_str
 from ._columns import (
     CANDIDATE_COLUMNS,
     ERROR_COLUMNS,
@@ -68,8 +67,8 @@ def records_from_evaluations(
                 profile=profiles[i] if profiles is not None else {},
                 status=ev.status,
                 eval_id=ev.eval_id or None,
-                error_code=_text(error.get("code")),
-                error_message=_text(error.get("message")),
+                error_code=_as_str(error.get("code")),
+                error_message=_as_str(error.get("message")),
                 result=_result_of(ev),
             )
         )
@@ -95,24 +94,6 @@ def _result_of(ev: Evaluation) -> dict[str, Any]:
             for c in ev.candidates
         ]
     return raw
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value if isinstance(value, str) else str(value)
-
-
-def _as_int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return int(number) if math.isfinite(number) else None
 
 
 def _utc(value: Any) -> Any:

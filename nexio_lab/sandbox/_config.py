@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["DEFAULT_API_KEY", "SandboxConfig", "is_loopback"]
+__all__ = ["DEFAULT_API_KEY", "SandboxConfig"]
 
 #: The sandbox's documented test key, used when no key is configured. It is a test key
 #: (``nx_test_``), meant to be shown and shared: it only ever opens a local sandbox.
@@ -15,20 +14,6 @@ DEFAULT_API_KEY = "nx_test_sandbox_0000000000000000"
 
 #: Prefix of production keys, which the sandbox refuses whatever its configuration.
 LIVE_KEY_PREFIX = "nx_live_"
-
-
-def is_loopback(host: str) -> bool:
-    """True when ``host`` names the loopback interface (so nothing is exposed).
-
-    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("0.0.0.0")
-    (True, True, False)
-    """
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from .._net import is_loopback
+from .._server import ServerThread
 from ._app import SandboxState, create_app
-from ._config import DEFAULT_API_KEY, SandboxConfig, is_loopback
-from ._server import ServerThread
+from ._config import DEFAULT_API_KEY, SandboxConfig
 from ._store import JobRecord
 
 __all__ = ["Sandbox", "run"]
@@ -56,7 +57,7 @@ class Sandbox:
             return self
         if not is_loopback(self.config.host):
             log.warning("sandbox listening on non-loopback host %s", self.config.host)
-        server = ServerThread(self._app, self.config.host, self.config.port)
+        server = ServerThread(self._app, self.config.host, self.config.port, name="nexio-sandbox")
         server.start()
         self._server = server
         host = f"[{server.host}]" if ":" in server.host else server.host

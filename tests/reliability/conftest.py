@@ -19,7 +19,7 @@ from fault_servers import FaultServer
 from reliability_support import SANDBOX_KEY
 
 from nexio_lab import Client
-from nexio_lab.sandbox import Sandbox, run
+from nexio_lab.sandbox import Sandbox
 
 
 @dataclass(frozen=True)
@@ -83,27 +83,6 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEXIO_LAB_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("NEXIO_API_KEY", raising=False)
     monkeypatch.delenv("NEXIO_BASE_URL", raising=False)
-
-
-@pytest.fixture
-def make_sandbox() -> Iterator[Callable[..., Sandbox]]:
-    """Start sandboxes (fast by default: speed 1000) and stop them all at teardown."""
-    started: list[Sandbox] = []
-
-    def make(**options: Any) -> Sandbox:
-        options.setdefault("speed", 1000.0)
-        sandbox = run(**options)
-        started.append(sandbox)
-        return sandbox
-
-    yield make
-    for sandbox in started:
-        sandbox.stop()
-
-
-@pytest.fixture
-def sandbox(make_sandbox: Callable[..., Sandbox]) -> Sandbox:
-    return make_sandbox()
 
 
 @pytest.fixture

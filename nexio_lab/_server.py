@@ -1,4 +1,5 @@
-"""Serving an ASGI app with uvicorn in a background daemon thread."""
+"""Serving an ASGI app with uvicorn in a background daemon thread (the sandbox, and the
+batch engine's webhook receiver)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ class ServerThread:
     finish, waits for the thread and is idempotent.
     """
 
-    def __init__(self, app: ASGIApp, host: str, port: int) -> None:
+    def __init__(self, app: ASGIApp, host: str, port: int, name: str = "nexio-lab") -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         # proto must be IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted connections of
         # such sockets, and without it Nagle + delayed ACKs cost ~40 ms per response.
@@ -53,9 +54,7 @@ class ServerThread:
         )
         self._started = threading.Event()
         self._server = _Server(config, self._started)
-        self._thread = threading.Thread(
-            target=self._serve, name=f"nexio-sandbox:{self.port}", daemon=True
-        )
+        self._thread = threading.Thread(target=self._serve, name=f"{name}:{self.port}", daemon=True)
         self._error: BaseException | None = None
 
     def _serve(self) -> None:
@@ -73,7 +72,7 @@ class ServerThread:
         while not self._started.wait(0.05):
             if not self._thread.is_alive() or timeout <= 0:
                 self.stop()
-                raise RuntimeError(f"the sandbox did not start: {self._error!r}")
+                raise RuntimeError(f"the server did not start: {self._error!r}")
             timeout -= 0.05
 
     def stop(self, timeout: float = 10.0) -> None:
