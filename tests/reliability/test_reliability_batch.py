@@ -9,7 +9,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -241,14 +240,39 @@ def test_sandbox_restarted_mid_batch(
     )
 
 
-KILLED_RUNNER = """
-import sys
-import nexio_lab as nx
+def _start_cli_run(sandbox: Sandbox, store: Path, rows: Path, home: Path) -> subprocess.Popen:
+    """``nexio-lab run`` in a child process, as an analyst would start it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXIO_")}
+    env.update(NEXIO_API_KEY=SANDBOX_KEY, NEXIO_BASE_URL=sandbox.url, NEXIO_LAB_HOME=str(home))
+    command = [
+        sys.executable,
+        "-m",
+        "nexio_lab.cli",
+        "run",
+        str(rows),
+        "--pool",
+        POOL,
+        "--store",
+        str(store),
+        "--name",
+        "killed",
+        "--no-progress",
+        "--out",
+        str(home / "out"),
+    ]
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
-url, store, rows = sys.argv[1:4]
-with nx.Client({key!r}, base_url=url) as client:
-    client.run_batch(rows, pool={pool!r}, store=store, name="killed", progress=False)
-"""
+
+def _wait_for_submissions(store: Path, at_least: int) -> None:
+    def some_submitted() -> bool:
+        try:
+            return sum(bool(r["eval_id"]) for r in journal_rows(store, "killed")) >= at_least
+        except sqlite3.Error:
+            return False
+
+    _wait_for(some_submitted, timeout=60, what=f"{at_least} rows submitted by the CLI")
 
 
 def test_sigkill_mid_batch_then_rerun(
@@ -262,21 +286,9 @@ def test_sigkill_mid_batch_then_rerun(
     store = tmp_path / "j.sqlite"
     rows = tmp_path / "rows.jsonl"
     rows.write_text("".join(json.dumps(p) + "\n" for p in profiles(30)))
-    script = tmp_path / "runner.py"
-    script.write_text(textwrap.dedent(KILLED_RUNNER.format(key=SANDBOX_KEY, pool=POOL)))
-    env = {**os.environ, "NEXIO_LAB_HOME": str(tmp_path / "home")}
-    process = subprocess.Popen(
-        [sys.executable, str(script), sandbox.url, str(store), str(rows)], env=env
-    )
+    process = _start_cli_run(sandbox, store, rows, tmp_path / "home")
     try:
-
-        def some_submitted() -> bool:
-            try:
-                return sum(bool(r["eval_id"]) for r in journal_rows(store, "killed")) >= 6
-            except sqlite3.Error:
-                return False
-
-        _wait_for(some_submitted, timeout=60, what="6 rows submitted by the runner")
+        _wait_for_submissions(store, 6)
         process.send_signal(signal.SIGKILL)
         assert process.wait(10) == -signal.SIGKILL
     finally:
@@ -375,3 +387,28 @@ def test_journal_on_a_read_only_disk(
     assert sandbox.stats()["posts"] == posts  # nothing sent without a journal
     with sqlite3.connect(f"file:{store}?immutable=1", uri=True) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_ctrl_c_mid_batch_stops_at_once_with_the_journal_consistent(
+    make_sandbox: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    # eight requests per 5 s: the run is still submitting when Ctrl-C comes
+    sandbox = make_sandbox(rate_limit=8, rate_window=5.0)
+    store = tmp_path / "j.sqlite"
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps(p) + "\n" for p in profiles(30)))
+    process = _start_cli_run(sandbox, store, rows, tmp_path / "home")
+    try:
+        _wait_for_submissions(store, 3)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    at_stop = journal_rows(store, "killed")
+    assert not [r for r in at_stop if r["status"] == "submitting"]
+    journaled = {r["eval_id"] for r in at_stop if r["eval_id"]}
+    assert journaled == {j["eval_id"] for j in sandbox.jobs()}  # every created job is known
+    assert sum(r["status"] == "pending" for r in at_stop) > 0  # it stopped submitting
