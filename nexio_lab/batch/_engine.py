@@ -187,11 +187,17 @@ class Engine:
         while self._heap and self._is_stale(*self._heap[0]):
             heapq.heappop(self._heap)
         if self._heap:
-            # polls are spread over the window rather than sent in one burst at its start
-            return max(
-                0.0, self._heap[0][0] - time.monotonic(), self._next_poll_at - time.monotonic()
-            )
+            now = time.monotonic()
+            due, _, job = self._heap[0]
+            if self._probably_done(job, now):
+                return max(0.0, due - now)
+            # speculative polls are spread over the window, not sent in a burst at its start
+            return max(0.0, due - now, self._next_poll_at - now)
         return None  # only requests in flight: wait for their answers
+
+    def _probably_done(self, job: Job, now: float) -> bool:
+        """Past nearly every duration seen: a poll worth sending at once."""
+        return self.model.known and now - job.submitted >= self.model.quantile(0.95)
 
     def _take_action(self) -> Any:
         while self._pending:
@@ -204,8 +210,9 @@ class Engine:
         while self._heap and self._heap[0][0] <= now:
             entry = heapq.heappop(self._heap)
             if not self._is_stale(*entry):
-                rate = self._spare_budget_rate()
-                self._next_poll_at = now + (1.0 / rate if rate else 0.0)
+                if not self._probably_done(entry[2], now):
+                    rate = self._spare_budget_rate()
+                    self._next_poll_at = now + (1.0 / rate if rate else 0.0)
                 return self._poll(entry[2])
         return None
 
@@ -304,7 +311,7 @@ class Engine:
             if self.webhook_url:
                 # results come by webhook; poll only when one is overdue, with slack for
                 # delivery delays and retries
-                slowest = self.model.quantile(1.0)
+                slowest = self.model.quantile(0.99)
                 after = max(after, 2 * slowest, slowest + 10.0) if self.model.known else 120.0
             due = job.submitted + after
             gap = None if self.webhook_url or not job.polls else self._spare_gap()
@@ -368,17 +375,14 @@ class Engine:
         self._connection_failures = 0
         self.on_result(job, evaluation)
 
-    def on_result(self, job: Job, evaluation: Evaluation, *, exact: bool = False) -> None:
-        """An evaluation's state arrived: by a poll, or (``exact`` timing) by a webhook."""
+    def on_result(self, job: Job, evaluation: Evaluation) -> None:
+        """An evaluation's state arrived, by a poll or by a webhook."""
         if job.status not in {"queued", "processing"}:
             return  # a late duplicate (webhooks may be delivered twice)
         elapsed = time.monotonic() - job.submitted
         if evaluation.is_done:
             was_known = self.model.known
-            if exact:
-                self.model.exact(elapsed)
-            else:
-                self.model.observe(job.last_not_done, elapsed)
+            self.model.finished(elapsed)  # exact by webhook, an upper bound by poll
             self.journal.record_result(
                 self.name, job.row, job.pool, evaluation.status, dict(evaluation.raw), job.polls
             )
@@ -388,6 +392,7 @@ class Engine:
             if self.model.known and not was_known:
                 self._reschedule_all()
             return
+        self.model.running(job.last_not_done, elapsed)
         job.last_not_done = elapsed
         status = evaluation.status if evaluation.status == "processing" else job.status
         if elapsed > self.deadline_s:
@@ -412,7 +417,7 @@ class Engine:
         evaluation = Evaluation.from_json(payload)
         if evaluation.is_done:
             self.stats.webhooks += 1
-            self.on_result(job, evaluation, exact=True)
+            self.on_result(job, evaluation)
             self._wake.set()
 
     # -- bookkeeping -------------------------------------------------------------------------------
