@@ -184,20 +184,37 @@ class Engine:
     def _seconds_to_next_action(self) -> float | None:
         if self._pending:
             return 0.0
+        return self._seconds_to_next_poll(time.monotonic())
+
+    def _seconds_to_next_poll(self, now: float) -> float | None:
+        """When the likeliest-done job may be polled; None when no job awaits a poll."""
         while self._heap and self._is_stale(*self._heap[0]):
             heapq.heappop(self._heap)
-        if self._heap:
-            now = time.monotonic()
-            due, _, job = self._heap[0]
-            if self._probably_done(job, now):
-                return max(0.0, due - now)
-            # speculative polls are spread over the window, not sent in a burst at its start
-            return max(0.0, due - now, self._next_poll_at - now)
-        return None  # only requests in flight: wait for their answers
+        if not self._heap:
+            return None  # only requests in flight: wait for their answers
+        due, _, job = self._heap[0]
+        if self._probably_done(job, now):
+            return max(0.0, due - now)
+        # polls on a guess are spread over the window, not sent in a burst at its start
+        wait = max(due - self._horizon(now), self._next_poll_at - now)
+        return 0.0 if wait <= 1e-3 else wait  # a job due right at the reset may go too
+
+    def _horizon(self, now: float) -> float:
+        """Polls due before this time may go now. Budget left at the window's reset is
+        lost, so while nothing waits to be submitted, a poll due before the reset may be
+        sent ahead of time, paced, the likeliest first."""
+        to_reset = self.client.limiter.seconds_to_reset()
+        if self.webhook_url or self._pending or to_reset is None:
+            return now  # webhooks bring results: a poll ahead of time is pure waste
+        return now + to_reset if self.client.limiter.available() else now
 
     def _probably_done(self, job: Job, now: float) -> bool:
-        """Past nearly every duration seen: a poll worth sending at once."""
-        return self.model.known and now - job.submitted >= self.model.quantile(0.95)
+        """Older than 95% of processing times seen, and not yet seen running at such an age
+        (a job that outlived the estimate once gives no reason to hurry): poll at once."""
+        if not self.model.known:
+            return False
+        typical = self.model.quantile(0.95)
+        return now - job.submitted >= typical > job.last_not_done
 
     def _take_action(self) -> Any:
         while self._pending:
@@ -207,14 +224,13 @@ class Engine:
                 continue
             return self._submit(job)
         now = time.monotonic()
-        while self._heap and self._heap[0][0] <= now:
-            entry = heapq.heappop(self._heap)
-            if not self._is_stale(*entry):
-                if not self._probably_done(entry[2], now):
-                    rate = self._spare_budget_rate()
-                    self._next_poll_at = now + (1.0 / rate if rate else 0.0)
-                return self._poll(entry[2])
-        return None
+        if self._seconds_to_next_poll(now) != 0.0:
+            return None
+        _, _, job = heapq.heappop(self._heap)
+        if not self._probably_done(job, now):
+            rate = self._spare_budget_rate()
+            self._next_poll_at = now + (1.0 / rate if rate else 0.0)
+        return self._poll(job)
 
     @staticmethod
     def _is_stale(due: float, _seq: int, job: Job) -> bool:
@@ -314,7 +330,7 @@ class Engine:
                 slowest = self.model.quantile(0.99)
                 after = max(after, 2 * slowest, slowest + 10.0) if self.model.known else 120.0
             due = job.submitted + after
-            gap = None if self.webhook_url or not job.polls else self._spare_gap()
+            gap = None if self.webhook_url else self._spare_gap()
             if gap is not None:
                 due = min(due, time.monotonic() + gap)
         job.due = due
@@ -336,9 +352,11 @@ class Engine:
         """How often every open job can be polled with the budget that is left: spare
         budget buys lower latency, and is worth nothing once the window resets."""
         rate = self._spare_budget_rate()
-        if not rate:
+        to_reset = self.client.limiter.seconds_to_reset()
+        if not rate or to_reset is None:
             return None
-        return max(len(self._by_eval) / rate, 0.02)
+        # budget left at the reset is lost: never plan past it
+        return max(min(len(self._by_eval) / rate, to_reset), 0.02)
 
     def _reschedule_all(self) -> None:
         """The model just learned enough: retime every job still waiting for a poll."""
@@ -382,7 +400,7 @@ class Engine:
         elapsed = time.monotonic() - job.submitted
         if evaluation.is_done:
             was_known = self.model.known
-            self.model.finished(elapsed)  # exact by webhook, an upper bound by poll
+            self.model.finished(elapsed, job.last_not_done)  # exact by webhook
             self.journal.record_result(
                 self.name, job.row, job.pool, evaluation.status, dict(evaluation.raw), job.polls
             )

@@ -1,13 +1,14 @@
 """When to poll: a small model of processing times, learned from the batch itself.
 
 Every poll is one request of the key's budget, so a job is polled when it has probably
-finished, not every few seconds. What a poll teaches is censored: "done" says the job took
-at most its age, "not done" says it takes longer. The model keeps both, and estimates the
-share of jobs done by age ``t`` from the jobs whose state at ``t`` is known:
-``F(t) = #(seen done by t) / (#(seen done by t) + #(seen running at t or later))``.
-Until a few jobs have been seen done, jobs are polled on a fast geometric schedule (cheap
-learning while the budget is spare: while submissions wait for slots, the engine sends no
-poll at all); afterwards a job is polled at increasing quantiles of ``F``.
+finished, not every few seconds. What a poll teaches is censored: "running" says the job
+takes longer than its age, "done" that it took at most its age. The model is the
+Kaplan-Meier estimate over those observations: jobs still running count as censored, so the
+quick finishers seen first do not make every job look quick, and a "done" counts at the age
+it was seen, which errs late (towards fewer polls). Until a few jobs have been seen done,
+jobs are polled on a fast geometric schedule (cheap learning while the budget is spare:
+while submissions wait for slots, the engine sends no poll at all); afterwards a job is
+polled at increasing quantiles.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ DOCUMENTED_MIN_S = 15.0
 #: Quantiles of processing times at which the k-th poll of a job falls.
 POLL_QUANTILES = (0.6, 0.85, 0.95, 0.99)
 MIN_SAMPLES = 3
+#: Below this many jobs at risk, the tail of the estimate is noise (one done job among no
+#: running ones says "100% done"), so a quantile found there is not trusted.
+MIN_AT_RISK = 3
 
 
 @dataclass
@@ -32,15 +36,18 @@ class DurationModel:
     """Processing times (seconds from the 202 to done), learned from polls and webhooks.
 
     >>> m = DurationModel()
-    >>> for age in (1.0, 2.0, 3.0):
-    ...     m.running(0.0, age - 0.5)   # polled at age - 0.5: still running
-    ...     m.finished(age)             # polled at age: done
-    >>> m.quantile(0.5)
-    2.0
+    >>> for age in range(1, 10):
+    ...     m.finished(float(age))
+    >>> m.running(0.0, 12.0)          # a tenth job, still running at 12 s
+    >>> m.quantile(0.5), round(m.share_done(3.0), 2)
+    (5.0, 0.3)
     """
 
     _done: list[float] = field(default_factory=list)  # ages at which jobs were seen done
-    _running: list[float] = field(default_factory=list)  # per job, the last age seen running
+    _open: list[float] = field(default_factory=list)  # per open job, the last age seen running
+    _version: int = 0
+    _table_version: int = -1
+    _table: list[tuple[float, float, int]] = field(default_factory=list)  # age, share, at risk
 
     @property
     def known(self) -> bool:
@@ -48,38 +55,61 @@ class DurationModel:
 
     def running(self, previous: float, age: float) -> None:
         """A job was seen running at ``age``; ``previous`` is its last such age (0: none)."""
-        if previous > 0:
-            index = bisect.bisect_left(self._running, previous)
-            if index < len(self._running) and self._running[index] == previous:
-                del self._running[index]
-        bisect.insort(self._running, age)
+        self._forget(previous)
+        bisect.insort(self._open, age)
+        self._version += 1
 
-    def finished(self, age: float) -> None:
-        """A job was seen done at ``age`` (it may have finished any time before)."""
+    def finished(self, age: float, previous: float = 0.0) -> None:
+        """A job last seen running at ``previous`` was seen done at ``age``."""
+        self._forget(previous)
         bisect.insort(self._done, max(age, 0.0))
+        self._version += 1
+
+    def _forget(self, previous: float) -> None:
+        if previous > 0:
+            index = bisect.bisect_left(self._open, previous)
+            if index < len(self._open) and self._open[index] == previous:
+                del self._open[index]
+
+    def _curve(self) -> list[tuple[float, float, int]]:
+        """The Kaplan-Meier share done at each age a job was seen done, rebuilt when the
+        observations changed by more than about 2% (it is O(n) to build)."""
+        stale = self._version - self._table_version
+        if self._table_version >= 0 and stale <= len(self._done) // 50:
+            return self._table
+        done, still_open = self._done, self._open
+        surviving, curve, i = 1.0, [], 0
+        while i < len(done):
+            age = done[i]
+            j = bisect.bisect_right(done, age, i)
+            at_risk = (len(done) - i) + (len(still_open) - bisect.bisect_left(still_open, age))
+            surviving *= 1.0 - (j - i) / at_risk
+            curve.append((age, 1.0 - surviving, at_risk))
+            i = j
+        self._table, self._table_version = curve, self._version
+        return curve
 
     def share_done(self, age: float) -> float:
-        """Estimated share of jobs done by ``age`` (0 where nothing is known)."""
-        done = bisect.bisect_right(self._done, age)
-        running = len(self._running) - bisect.bisect_left(self._running, age)
-        return done / (done + running) if done + running else 0.0
+        """Estimated share of jobs done by ``age``; where too few jobs were followed that
+        far, the last trustworthy share (an underestimate, so polls err late)."""
+        curve = self._curve()
+        index = bisect.bisect_right(curve, (age, 2.0, 0)) - 1
+        while index >= 0 and curve[index][2] < MIN_AT_RISK:
+            index -= 1
+        return curve[index][1] if index >= 0 else 0.0
 
     def quantile(self, q: float) -> float:
         """The age by which a share ``q`` of jobs is done (beyond all seen when unknown)."""
-        done = self._done
-        if not done:
+        curve = self._curve()
+        if not curve:
             return DOCUMENTED_MIN_S
-        low, high = 0, len(done) - 1
-        if self.share_done(done[high]) < q:
-            # jobs still run past every completion seen: look further out
-            return max(done[high], self._running[-1] if self._running else 0.0) * GROWTH
-        while low < high:  # the share only rises at ages where jobs were seen done
-            middle = (low + high) // 2
-            if self.share_done(done[middle]) >= q:
-                high = middle
-            else:
-                low = middle + 1
-        return done[low]
+        for age, share, at_risk in curve:
+            if share >= q - 1e-9:
+                if at_risk >= MIN_AT_RISK:
+                    return age
+                break
+        # jobs still run past every completion seen: look further out
+        return max(curve[-1][0], self._open[-1] if self._open else 0.0) * GROWTH
 
     def next_poll_after(self, polls: int, elapsed: float) -> float:
         """Seconds after submission at which a job polled ``polls`` times is next due."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from nexio_lab.batch._timing import EXPLORE_FIRST_S, DurationModel
 
 
@@ -19,25 +21,26 @@ def test_jobs_still_running_keep_estimates_from_being_too_short() -> None:
     for _ in range(27):  # ...while most jobs are still running at 5 s
         model.running(0.0, 5.0)
     assert model.known
-    assert model.share_done(2.0) == 0.1
+    assert model.share_done(2.0) == pytest.approx(0.1)
     assert model.quantile(0.5) > 5.0  # not 2 s: the survivors count
 
 
-def test_wide_upper_bounds_do_not_inflate_when_tight_ones_exist() -> None:
+def test_tight_observations_give_tight_quantiles() -> None:
     model = DurationModel()
-    for age in (3.0, 4.0, 5.0, 6.0):
+    for age in range(3, 13):  # ten jobs, each seen running 0.1 s before seen done
         model.running(0.0, age - 0.1)
-        model.finished(age)
-    assert 3.0 <= model.quantile(0.5) <= 5.0
-    assert model.quantile(0.99) == 6.0
+        model.finished(float(age), previous=age - 0.1)
+    assert 6.0 <= model.quantile(0.5) <= 8.0
+    assert model.quantile(0.99) >= 12.0  # the thin tail is extrapolated, never shortened
 
 
 def test_running_replaces_the_jobs_previous_observation() -> None:
     model = DurationModel()
-    model.running(0.0, 1.0)
-    model.running(1.0, 2.0)
-    model.finished(3.0)
-    assert model.share_done(1.5) == 0.0  # one job, known running at 2 s
+    for _ in range(6):
+        model.running(0.0, 1.0)
+        model.running(1.0, 2.0)  # the same job, later: its 1 s observation is replaced
+        model.finished(3.0, previous=2.0)
+    assert model.share_done(2.5) == 0.0  # all six were known running at 2 s
     assert model.share_done(3.0) == 1.0
 
 
