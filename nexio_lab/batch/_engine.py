@@ -194,7 +194,7 @@ class Engine:
             return None  # only requests in flight: wait for their answers
         due, _, job = self._heap[0]
         if self._probably_done(job, now):
-            return max(0.0, due - now)
+            return 0.0  # whatever its planned time: it is worth a poll now
         # polls on a guess are spread over the window, not sent in a burst at its start
         wait = max(due - self._horizon(now), self._next_poll_at - now)
         return 0.0 if wait <= 1e-3 else wait  # a job due right at the reset may go too
@@ -209,12 +209,16 @@ class Engine:
         return now + to_reset if self.client.limiter.available() else now
 
     def _probably_done(self, job: Job, now: float) -> bool:
-        """Older than 95% of processing times seen, and not yet seen running at such an age
-        (a job that outlived the estimate once gives no reason to hurry): poll at once."""
-        if not self.model.known:
+        """A poll worth sending at once: the job is older than 95% of processing times seen
+        and was not yet seen running at such an age (one that outlived the estimate gives
+        no reason to hurry), or polls at its age or younger have nearly all found jobs done."""
+        model = self.model
+        if not model.known:
             return False
-        typical = self.model.quantile(0.95)
-        return now - job.submitted >= typical > job.last_not_done
+        age = now - job.submitted
+        if not job.last_not_done and model.hit_rate(age) >= 0.95:
+            return True
+        return age >= model.quantile(0.95) > job.last_not_done
 
     def _take_action(self) -> Any:
         while self._pending:

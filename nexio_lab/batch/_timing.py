@@ -45,6 +45,7 @@ class DurationModel:
 
     _done: list[float] = field(default_factory=list)  # ages at which jobs were seen done
     _open: list[float] = field(default_factory=list)  # per open job, the last age seen running
+    _running_polls: list[float] = field(default_factory=list)  # every "running" poll's age
     _version: int = 0
     _table_version: int = -1
     _table: list[tuple[float, float, int]] = field(default_factory=list)  # age, share, at risk
@@ -57,6 +58,7 @@ class DurationModel:
         """A job was seen running at ``age``; ``previous`` is its last such age (0: none)."""
         self._forget(previous)
         bisect.insort(self._open, age)
+        bisect.insort(self._running_polls, age)
         self._version += 1
 
     def finished(self, age: float, previous: float = 0.0) -> None:
@@ -88,6 +90,14 @@ class DurationModel:
             i = j
         self._table, self._table_version = curve, self._version
         return curve
+
+    def hit_rate(self, age: float) -> float:
+        """Share of polls at ages up to ``age`` that found the job done. Under a binding
+        budget polls come late and nearly all hit, while processing times stay unseen (a
+        hit only bounds them): then this, not the estimate above, says a poll is safe."""
+        hits = bisect.bisect_right(self._done, age)
+        misses = bisect.bisect_right(self._running_polls, age)
+        return hits / (hits + misses) if hits >= MIN_SAMPLES else 0.0
 
     def share_done(self, age: float) -> float:
         """Estimated share of jobs done by ``age``; where too few jobs were followed that
