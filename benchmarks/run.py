@@ -82,7 +82,7 @@ def _overhead(smoke: bool) -> list[Row]:
 def _memory(smoke: bool) -> list[Row]:
     from benchmarks._scale import frames_vs_json_normalize, memory_and_scale
 
-    rows = memory_and_scale(300 if smoke else 4_000)
+    rows = memory_and_scale(300 if smoke else 20_000)
     with contextlib.redirect_stdout(io.StringIO()):  # frames.py prints its own table
         rows += frames_vs_json_normalize(smoke)
     return rows
