@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from fault_servers import (
     FaultServer,
@@ -273,3 +274,19 @@ def test_202_without_eval_id_is_uncertain(
         client.submit(PROFILE, pool=POOL)
     assert caught.value.pool == POOL and server.count("POST") == 1
     assert json.loads(server.requests[0].body)["profile"] == PROFILE
+
+
+def test_httpx_errors_are_mapped_at_one_boundary(
+    make_fault_server: Callable[..., FaultServer], make_client: Callable[..., Any]
+) -> None:
+    """An answer that is not HTTP at all: a nexio-lab error, chained to httpx's."""
+
+    async def garbage(conn: Any, request: Any) -> None:
+        conn.writer.write(b"garbage\r\n\r\n")
+        await conn.writer.drain()
+
+    server = make_fault_server(lambda request: garbage)
+    client = make_client(server.url, max_retries=0)
+    with pytest.raises(nx.NexioError) as caught:
+        client.get("eval_00000000")
+    assert isinstance(caught.value.__cause__, httpx.HTTPError)
