@@ -84,9 +84,14 @@ def make_room_for_labels(ax: Axes, labelled: list[tuple[BarContainer, list[Text]
     figure = ax.get_figure(root=True)
     if figure is None:
         return
+    canvas = figure.canvas
+    if not hasattr(canvas, "get_renderer"):  # a bare Figure: measure with Agg
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        canvas = FigureCanvasAgg(figure)
     for _ in range(3):
         figure.draw_without_rendering()  # runs the layout engine: the axes' final size
-        renderer = figure.canvas.get_renderer()
+        renderer = canvas.get_renderer()
         box = ax.get_window_extent(renderer)
         left, right = ax.get_xlim()
         needed = right

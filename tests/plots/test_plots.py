@@ -314,3 +314,16 @@ def test_funnel_value_labels_fit_inside_the_axes(
     assert max(len(t.get_text()) for t in ax.texts) >= 5  # e.g. "1,847": a label that can be cut
     assert labels_outside_axes(ax) == []
     render(ax, tmp_path, f"funnel_fit_{agg}_{ncols}")
+
+
+def test_funnel_on_a_bare_figure_outside_pyplot() -> None:
+    """As the demo draws: a ``matplotlib.figure.Figure`` with no pyplot canvas."""
+    from matplotlib.figure import Figure
+
+    from nexio_lab.plots import funnel
+    from nexio_lab.results import ResultSet
+    from nexio_lab.results._synthetic import synthetic_records
+
+    ax = Figure().subplots()
+    assert funnel(ResultSet.from_records(synthetic_records(6, 5, seed=1)), ax=ax) is ax
+    assert ax.patches  # the bars were drawn

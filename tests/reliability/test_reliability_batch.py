@@ -320,10 +320,19 @@ def test_sigkill_mid_batch_then_rerun(
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A 192 KiB tmpfs (root only), unmounted at teardown."""
-    mount = tmp_path / "tiny"
+    yield from _tmpfs(tmp_path / "tiny", "192k")
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """An 8 MiB tmpfs: room for a journal to be checkpointed and closed cleanly."""
+    yield from _tmpfs(tmp_path / "small", "8m")
+
+
+def _tmpfs(mount: Path, size: str) -> Iterator[Path]:
     mount.mkdir()
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=192k", "tmpfs", str(mount)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True
     )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
@@ -372,14 +381,14 @@ def test_journal_disk_full_then_rerun_with_space(
 
 
 def test_journal_on_a_read_only_disk(
-    tiny_disk: Path, sandbox: Sandbox, make_client: Callable[..., nx.Client]
+    small_disk: Path, sandbox: Sandbox, make_client: Callable[..., nx.Client]
 ) -> None:
-    store = tiny_disk / "j.sqlite"
+    store = small_disk / "j.sqlite"
     client = make_client(sandbox.url)
     done = _run(client, profiles(2), store, "ro")
     assert done.status_counts()["completed"] == 2
     done.journal.close()
-    subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
     posts = sandbox.stats()["posts"]
     with pytest.raises(nx.JournalError) as caught:
         _run(client, profiles(4), store, "ro-more")
