@@ -59,6 +59,7 @@ class Job:
     submitted: float = 0.0  # monotonic time of the 202
     polls: int = 0
     last_not_done: float = 0.0  # seconds after submission of the last "not done" poll
+    last_polled: float = 0.0  # monotonic time of the last poll
     due: float = 0.0
     attempts: int = 0
     copies: int = 1  # the row and its identical duplicates, which share its evaluation
@@ -195,8 +196,12 @@ class Engine:
         due, _, job = self._heap[0]
         if self._probably_done(job, now):
             return 0.0  # whatever its planned time: it is worth a poll now
-        # polls on a guess are spread over the window, not sent in a burst at its start
-        wait = max(due - self._horizon(now), self._next_poll_at - now)
+        # polls on a guess are spread over the window, not sent in a burst at its start; one
+        # sent ahead of its time never follows the job's last poll by less than a tenth of
+        # its age (spare budget, not a polling storm)
+        spaced = job.last_polled + 0.1 * (now - job.submitted) if job.polls else 0.0
+        early = max(due - self._horizon(now), spaced - now)
+        wait = max(min(due - now, early), self._next_poll_at - now)
         return 0.0 if wait <= 1e-3 else wait  # a job due right at the reset may go too
 
     def _horizon(self, now: float) -> float:
@@ -374,6 +379,7 @@ class Engine:
         self.stats.requests += 1
         self.stats.polls += 1
         job.polls += 1
+        job.last_polled = time.monotonic()
         try:
             evaluation = await self.client._get(job.eval_id, slot_held=True)
         except NotFoundError as exc:
