@@ -1,9 +1,11 @@
 """The batch engine: every (profile, pool) of a batch tracked concurrently within one budget.
 
 One dispatcher decides what the next request slot is worth: a submission while any wait
-(the budget binds, so polls would only delay them), else the most overdue poll. Polls are
-timed by :class:`~._timing.DurationModel`. Requests run as tasks; their outcomes are
-journaled before anything else happens, so a crash at any point loses nothing.
+(the budget binds, so polls would only delay them), else the poll of the job likeliest to be
+done. Polls are timed by :class:`~._timing.DurationModel`: a job probably done is polled at
+once; a guess is paced over the rate-limit window, and may use budget the window would
+otherwise lose at its reset. Requests run as tasks; their outcomes are journaled before
+anything else happens, so a crash at any point loses nothing.
 """
 
 from __future__ import annotations
