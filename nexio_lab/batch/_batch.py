@@ -352,10 +352,7 @@ def _prepare(
             "and share one result (allow_duplicates=True sends each)",
             stacklevel=4,
         )
-    receiver_url = None
-    if webhook:
-        receiver_url = webhook
-    engine = Engine(client, journal, name, webhook_url=receiver_url, deadline_s=deadline_s)
+    engine = Engine(client, journal, name, webhook_url=webhook or None, deadline_s=deadline_s)
     if resubmit_uncertain is None:
         resubmit_uncertain = not client.is_live
     engine.load(resubmit_uncertain=resubmit_uncertain)
