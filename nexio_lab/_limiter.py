@@ -165,5 +165,8 @@ class RateLimiter:
 
     async def _wait(self, timeout: float | None) -> None:
         assert self._changed is not None
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+        # lands as its timeout fires, and a cancelled batch would go on sending
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._changed.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._changed.wait()

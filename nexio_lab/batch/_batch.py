@@ -267,6 +267,9 @@ class Batch:
         """Stop at once: no new request is sent, answers of requests in flight are
         journaled, and a rerun with the same name resumes."""
         if self._future is not None and self._ended is not None:
+            if self._engine is not None and self._loop is not None:
+                # stop sending even if the cancellation itself were lost in a race
+                self._loop.loop.call_soon_threadsafe(self._engine.stop, "cancelled")
             self._future.cancel()
             self._ended.wait(timeout=60)
         return self

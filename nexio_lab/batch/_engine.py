@@ -173,7 +173,8 @@ class Engine:
             if wait is None or wait > 0:
                 # nothing to send now: sleep until a poll is due or something changes
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                    async with asyncio.timeout(wait):  # not wait_for: see _limiter._wait
+                        await self._wake.wait()
                 continue
             await self._semaphore.acquire()
             await limiter.acquire()
