@@ -49,6 +49,7 @@ class DurationModel:
     _version: int = 0
     _table_version: int = -1
     _table: list[tuple[float, float, int]] = field(default_factory=list)  # age, share, at risk
+    _shares: list[float] = field(default_factory=list)  # the table's shares, for bisection
 
     @property
     def known(self) -> bool:
@@ -89,6 +90,7 @@ class DurationModel:
             curve.append((age, 1.0 - surviving, at_risk))
             i = j
         self._table, self._table_version = curve, self._version
+        self._shares = [share for _, share, _ in curve]  # never falling: bisectable
         return curve
 
     def hit_rate(self, age: float) -> float:
@@ -113,11 +115,10 @@ class DurationModel:
         curve = self._curve()
         if not curve:
             return DOCUMENTED_MIN_S
-        for age, share, at_risk in curve:
-            if share >= q - 1e-9:
-                if at_risk >= MIN_AT_RISK:
-                    return age
-                break
+        # the engine asks this on every dispatch: bisect, not a scan of every age seen
+        index = bisect.bisect_left(self._shares, q - 1e-9)
+        if index < len(curve) and curve[index][2] >= MIN_AT_RISK:
+            return curve[index][0]
         # jobs still run past every completion seen: look further out
         return max(curve[-1][0], self._open[-1] if self._open else 0.0) * GROWTH
 
