@@ -36,7 +36,7 @@ def main() -> int:
     stop = threading.Event()
     started = time.monotonic()
     client = Client(api_key=DEFAULT_API_KEY, base_url=options["url"])
-    limiter = client._async.limiter
+    limiter = client.limiter
     state: dict[str, int] = {"done": 0}
 
     def sample() -> None:

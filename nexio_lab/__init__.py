@@ -14,6 +14,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    MissingAPIKeyError,
     NexioError,
     NotFoundError,
     PermissionDeniedError,
@@ -25,7 +26,7 @@ from ._exceptions import (
 )
 from ._models import Candidate, Evaluation, EvaluationRecord, RateLimit
 from ._version import __version__
-from .batch import Batch, BatchPlan, BatchProgress, InputError, JournalError
+from .batch import Batch, BatchOptions, BatchPlan, BatchProgress, InputError, JournalError
 
 if TYPE_CHECKING:
     from .results import CompareSummary, ResultSet, compare, read_results, to_frames
@@ -53,6 +54,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "Batch",
+    "BatchOptions",
     "BatchPlan",
     "BatchProgress",
     "Candidate",
@@ -62,6 +64,7 @@ __all__ = [
     "EvaluationRecord",
     "InputError",
     "JournalError",
+    "MissingAPIKeyError",
     "NexioError",
     "NotFoundError",
     "PermissionDeniedError",

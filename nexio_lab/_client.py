@@ -1,5 +1,6 @@
 """The Nexio clients: :class:`AsyncClient` is the implementation, :class:`Client` its sync twin.
 
+Both are facades over one :class:`~._transport.Transport`, which sends every request.
 ``Client`` runs ``AsyncClient``'s coroutines on a private event loop in a daemon thread (see
 ``_loop.py``), so there is one implementation of every rule: rate limit, retries, the
 no-double-billing rule for submissions, key hygiene.
@@ -8,74 +9,31 @@ no-double-billing rule for submissions, key hygiene.
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
-import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from ._exceptions import (
-    APIConnectionError,
-    APITimeoutError,
-    NexioError,
-    RateLimitError,
-    ServerError,
-    SubmissionUncertainError,
-    error_from_response,
-)
+from . import _config
+from ._exceptions import APITimeoutError, NexioError
 from ._limiter import RateLimiter
 from ._loop import loop_thread
 from ._models import Evaluation, RateLimit
-from ._net import is_loopback
 from ._profile import MissingPolicy, prepare_profile
-from ._retry import Outcome, RetryPolicy
-from ._version import __version__
+from ._retry import RetryPolicy
+from ._transport import Transport, key_kind
 
 if TYPE_CHECKING:
-    from .batch import Batch
+    from .batch import Batch, ProfileSource
+    from .batch._journal import Journal
+    from .progress.auto import ProgressChoice
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncClient", "Client"]
 
-logger = logging.getLogger("nexio_lab")
-
-DEFAULT_BASE_URL = "https://api.usenexio.com"
-JOBS_PATH = "/api/v1/jobs"
-LIVE_KEY_PREFIX = "nx_live_"
-
-
-def _check_base_url(base_url: str, api_key: str | None) -> str:
-    parts = urlsplit(base_url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise NexioError(f"base_url must be an http(s) URL, not {base_url!r}")
-    if parts.scheme == "http":
-        if not is_loopback(parts.hostname):
-            raise NexioError(
-                f"plain http:// is allowed only for loopback hosts; use https:// for "
-                f"{parts.hostname}"
-            )
-        if api_key and api_key.startswith(LIVE_KEY_PREFIX):
-            raise NexioError("a live (nx_live_) key is never sent over plain http://")
-    return base_url.rstrip("/")
-
-
-def _key_kind(api_key: str | None) -> str:
-    """What a repr may say about a key: its kind, never its value."""
-    if not api_key:
-        return "None"
-    for prefix in ("nx_live_", "nx_test_"):
-        if api_key.startswith(prefix):
-            return f"'{prefix}***'"
-    return "'***'"
-
-
-def _classify(exc: httpx.TransportError) -> Outcome:
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        return Outcome.NOT_SENT
-    return Outcome.LOST_AFTER_SEND
+DEFAULT_BASE_URL = _config.DEFAULT_BASE_URL
 
 
 class AsyncClient:
@@ -83,6 +41,15 @@ class AsyncClient:
 
     ``api_key`` defaults to ``NEXIO_API_KEY`` and ``base_url`` to ``NEXIO_BASE_URL`` (else
     the production URL). Every request goes through one header-fed rate limiter.
+
+    Args:
+        api_key: the key (``nx_test_...`` or ``nx_live_...``); never shown in any output.
+        base_url: the API's URL; plain ``http://`` only for loopback hosts (a sandbox).
+        timeout: seconds for one HTTP request.
+        max_retries: retries of a request that is safe to retry (429, 5xx, network).
+        missing: what a missing value (NaN, None, NA) in a profile becomes: ``"null"``
+            (sent as JSON null), ``"drop"`` (the field is left out) or ``"error"``.
+        transport: an httpx transport (tests: ``httpx.MockTransport``).
 
     >>> async def main():                                           # doctest: +SKIP
     ...     async with AsyncClient() as client:
@@ -100,31 +67,42 @@ class AsyncClient:
         missing: MissingPolicy = "null",
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        api_key = api_key if api_key is not None else os.environ.get("NEXIO_API_KEY") or None
-        if api_key is not None and (
-            not api_key.isascii() or not api_key.isprintable() or " " in api_key
-        ):
-            raise NexioError("the API key has characters an HTTP header cannot carry")
-        self._api_key = api_key
-        self.base_url = _check_base_url(
-            base_url or os.environ.get("NEXIO_BASE_URL") or DEFAULT_BASE_URL, api_key
-        )
-        self.timeout = timeout
+        api_key = api_key if api_key is not None else _config.api_key()
         self.missing: MissingPolicy = missing
+        #: the one retry decision of every request (see :class:`~nexio_lab._retry.RetryPolicy`)
         self.retry_policy = RetryPolicy(max_retries=max_retries)
+        #: the key's budget, learned from the ``X-RateLimit-*`` headers
         self.limiter = RateLimiter()
-        self._transport = transport
-        self._http: httpx.AsyncClient | None = None
+        #: sends every request of this client (the batch engine uses it too)
+        self.transport = Transport(
+            api_key,
+            base_url or _config.base_url(),
+            timeout=timeout,
+            retry_policy=self.retry_policy,
+            limiter=self.limiter,
+            http_transport=transport,
+        )
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(base_url={self.base_url!r}, api_key={_key_kind(self._api_key)})"
+            f"{type(self).__name__}(base_url={self.base_url!r}, "
+            f"api_key={key_kind(self.transport._api_key)})"
         )
+
+    @property
+    def base_url(self) -> str:
+        """The API's URL, without a trailing slash."""
+        return self.transport.base_url
+
+    @property
+    def timeout(self) -> float:
+        """Seconds allowed for one HTTP request."""
+        return self.transport.timeout
 
     @property
     def is_live(self) -> bool:
         """True for a production (billed) ``nx_live_`` key."""
-        return bool(self._api_key and self._api_key.startswith(LIVE_KEY_PREFIX))
+        return self.transport.is_live
 
     @property
     def rate_limit(self) -> RateLimit | None:
@@ -133,22 +111,9 @@ class AsyncClient:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = httpx.AsyncClient(
-                base_url=self.base_url,
-                timeout=self.timeout,
-                transport=self._transport,
-                limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
-                headers={"User-Agent": f"nexio-lab/{__version__}"},
-            )
-        return self._http
-
     async def aclose(self) -> None:
         """Close the connection pool."""
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self.transport.aclose()
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -160,7 +125,7 @@ class AsyncClient:
 
     async def health(self) -> dict[str, Any]:
         """``GET /health`` (no key needed): ``{'status': 'ok'}`` when the service is up."""
-        return await self._request("GET", "/health", needs_key=False)
+        return await self.transport.health()
 
     async def submit(
         self, profile: Mapping[str, Any], *, pool: str, webhook_url: str | None = None
@@ -175,11 +140,12 @@ class AsyncClient:
             parts = urlsplit(webhook_url) if isinstance(webhook_url, str) else None
             if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
                 raise NexioError(f"webhook_url must be an http(s) URL, not {webhook_url!r}")
-        return await self._submit(prepare_profile(profile, missing=self.missing), pool, webhook_url)
+        prepared = prepare_profile(profile, missing=self.missing)
+        return await self.transport.submit(prepared, pool, webhook_url)
 
     async def get(self, eval_id: str) -> Evaluation:
         """``GET /api/v1/jobs/{eval_id}``: the evaluation's state, with results once done."""
-        return await self._get(eval_id)
+        return await self.transport.get(eval_id)
 
     async def wait(
         self,
@@ -194,7 +160,7 @@ class AsyncClient:
         deadline = None if timeout is None else time.monotonic() + timeout
         interval = poll_interval
         while True:
-            evaluation = await self._get(eval_id)
+            evaluation = await self.transport.get(eval_id)
             if evaluation.is_done:
                 return evaluation
             if deadline is not None and time.monotonic() + interval > deadline:
@@ -204,152 +170,74 @@ class AsyncClient:
             await asyncio.sleep(interval)
             interval = min(max_interval, interval * 1.5)
 
-    async def run_batch(self, profiles: Any, **options: Any) -> Batch:
-        """Run a batch to the end; see :func:`nexio_lab.batch.run_batch` for the options."""
-        from .batch import run_batch
-
-        return await run_batch(self, profiles, **options)
-
-    # -- internals shared with the batch engine --------------------------------------------
-
-    async def _submit(
+    async def run_batch(
         self,
-        profile: dict[str, Any],
-        pool: str,
-        webhook_url: str | None = None,
+        profiles: ProfileSource,
         *,
-        slot_held: bool = False,
-    ) -> Evaluation:
-        """POST an already JSON-safe profile; ``slot_held``: the caller acquired the slot."""
-        if not isinstance(pool, str) or not pool:
-            raise NexioError("pool must be a non-empty string such as 'carriers:all'")
-        body: dict[str, Any] = {"profile": profile, "pool": pool}
-        if webhook_url is not None:
-            body["webhook_url"] = webhook_url
-        try:
-            data = await self._request(
-                "POST", JOBS_PATH, body=body, idempotent=False, slot_held=slot_held
-            )
-            if not data.get("eval_id"):
-                raise _Uncertain("the 202 answer carried no eval_id")
-        except _Uncertain as exc:
-            raise SubmissionUncertainError(str(exc), profile=profile, pool=pool) from exc
-        return Evaluation.from_json(data)
+        pool: str | None = None,
+        pools: Sequence[str] | None = None,
+        name: str | None = None,
+        store: str | Path | Journal | None = None,
+        webhook: str | None = None,
+        progress: ProgressChoice = "auto",
+        confirm: bool = False,
+        resubmit_uncertain: bool | None = None,
+        allow_duplicates: bool = False,
+        extend: bool = False,
+        deadline_s: float = 900.0,
+    ) -> Batch:
+        """Run every profile against every pool, journaled and resumable; return the batch.
 
-    async def _get(self, eval_id: str, *, slot_held: bool = False) -> Evaluation:
-        if not isinstance(eval_id, str) or not eval_id or "/" in eval_id:
-            raise NexioError(f"not an eval_id: {eval_id!r}")
-        data = await self._request("GET", f"{JOBS_PATH}/{eval_id}", slot_held=slot_held)
-        return Evaluation.from_json(data, eval_id=eval_id)
-
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: dict[str, Any] | None = None,
-        needs_key: bool = True,
-        idempotent: bool = True,
-        slot_held: bool = False,
-    ) -> dict[str, Any]:
-        """Send one request through the limiter, retrying what is safe to retry; return the
-        answer's JSON object.
-
-        This is the single boundary where httpx errors become nexio-lab errors. A request
-        that is not idempotent and whose answer was lost or unreadable raises ``_Uncertain``.
+        See :meth:`Client.run_batch` for the options. Raises
+        :class:`~nexio_lab.AuthenticationError` / :class:`~nexio_lab.PermissionDeniedError`
+        when the server refuses the key (what was done stays in the journal).
         """
-        headers = {}
-        if needs_key:
-            if not self._api_key:
-                raise NexioError("no API key: set NEXIO_API_KEY or pass api_key=")
-            headers["X-API-Key"] = self._api_key
-        content = None if body is None else json.dumps(body, allow_nan=False).encode()
-        if content is not None:
-            headers["Content-Type"] = "application/json"
-        policy = self.retry_policy
-        attempt = 0
-        while True:
-            limited = needs_key  # /health is outside the per-key limit
-            if limited and not (slot_held and attempt == 0):
-                await self.limiter.acquire()
-            try:
-                response = await self._client().request(
-                    method, path, content=content, headers=headers
-                )
-            except httpx.TransportError as exc:
-                if limited:
-                    self.limiter.release(None)
-                outcome = _classify(exc)
-                if policy.should_retry(outcome, attempt=attempt, idempotent=idempotent):
-                    logger.info("%s %s: %s; retrying", method, path, type(exc).__name__)
-                    await asyncio.sleep(policy.backoff(attempt))
-                    attempt += 1
-                    continue
-                if outcome is Outcome.LOST_AFTER_SEND and not idempotent:
-                    raise _Uncertain(f"{type(exc).__name__}: the answer was lost") from exc
-                if isinstance(exc, httpx.TimeoutException):
-                    raise APITimeoutError() from exc
-                raise APIConnectionError(
-                    f"could not reach {self.base_url}: {type(exc).__name__}"
-                ) from exc
-            except BaseException:
-                if limited:
-                    self.limiter.release(None)
-                raise
-            if limited:
-                self.limiter.release(response.headers, response.status_code)
-            status = response.status_code
-            logger.debug("%s %s -> %s", method, path, status)
-            if status < 400:
-                try:
-                    data = response.json()
-                    if isinstance(data, dict):
-                        return data
-                except (ValueError, UnicodeDecodeError):
-                    pass
-                # a 2xx whose body is cut or not a JSON object: a lost answer
-                if policy.should_retry(
-                    Outcome.LOST_AFTER_SEND, attempt=attempt, idempotent=idempotent
-                ):
-                    await asyncio.sleep(policy.backoff(attempt))
-                    attempt += 1
-                    continue
-                message = f"the {status} answer was not a JSON object (truncated?)"
-                raise (APIConnectionError(message) if idempotent else _Uncertain(message))
-            error = error_from_response(status, response.content, response.headers)
-            outcome = (
-                Outcome.RATE_LIMITED
-                if isinstance(error, RateLimitError)
-                else Outcome.SERVER_ERROR
-                if isinstance(error, ServerError)
-                else None
-            )
-            if outcome and policy.should_retry(outcome, attempt=attempt, idempotent=idempotent):
-                logger.info("%s %s -> %s; retrying", method, path, status)
-                if outcome is Outcome.SERVER_ERROR or self.limiter.available() is None:
-                    await asyncio.sleep(policy.backoff(attempt))
-                # after a 429 the limiter itself waits for the reset
-                attempt += 1
-                continue
-            raise error
+        from .batch import BatchOptions, run_batch
 
-
-class _Uncertain(APIConnectionError):
-    """Internal: a non-idempotent request went out but its answer is lost or unreadable."""
+        options = BatchOptions(
+            pool=pool,
+            pools=pools,
+            name=name,
+            store=store,
+            webhook=webhook,
+            confirm=confirm,
+            resubmit_uncertain=resubmit_uncertain,
+            allow_duplicates=allow_duplicates,
+            extend=extend,
+            deadline_s=deadline_s,
+        )
+        return await run_batch(self, profiles, options, progress=progress)
 
 
 class Client:
     """Sync client for the Nexio v1 API: the same surface as :class:`AsyncClient`.
 
-    Calls run on a private event loop thread, so they also work inside Jupyter.
+    Calls run on a private event loop thread, so they also work inside Jupyter. The
+    arguments are :class:`AsyncClient`'s.
 
     >>> from nexio_lab import Client, sandbox                        # doctest: +SKIP
     >>> with sandbox.run() as sb, Client(sb.api_key, base_url=sb.url) as client:
     ...     ev = client.wait(client.submit({"entity": "acme"}, pool="carriers:all").eval_id)
     """
 
-    def __init__(self, api_key: str | None = None, **options: Any) -> None:
-        self._async = AsyncClient(api_key, **options)
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 5,
+        missing: MissingPolicy = "null",
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._async = AsyncClient(
+            api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            missing=missing,
+            transport=transport,
+        )
         self._loop = loop_thread()
 
     def __repr__(self) -> str:
@@ -357,6 +245,7 @@ class Client:
 
     @property
     def base_url(self) -> str:
+        """The API's URL, without a trailing slash."""
         return self._async.base_url
 
     @property
@@ -366,7 +255,23 @@ class Client:
 
     @property
     def is_live(self) -> bool:
+        """True for a production (billed) ``nx_live_`` key."""
         return self._async.is_live
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """The key's budget as this client knows it (429s seen: ``limiter.rate_limited``)."""
+        return self._async.limiter
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The retry decision and backoff of every request."""
+        return self._async.retry_policy
+
+    @property
+    def async_client(self) -> AsyncClient:
+        """The :class:`AsyncClient` this client runs on its private loop."""
+        return self._async
 
     def health(self) -> dict[str, Any]:
         """``GET /health``; see :meth:`AsyncClient.health`."""
@@ -382,21 +287,114 @@ class Client:
         """Read one evaluation; see :meth:`AsyncClient.get`."""
         return self._loop.run(self._async.get(eval_id))
 
-    def wait(self, eval_id: str, **options: Any) -> Evaluation:
+    def wait(
+        self,
+        eval_id: str,
+        *,
+        timeout: float | None = None,
+        poll_interval: float = 2.0,
+        max_interval: float = 30.0,
+    ) -> Evaluation:
         """Poll until done; see :meth:`AsyncClient.wait`."""
-        return self._loop.run(self._async.wait(eval_id, **options))
+        return self._loop.run(
+            self._async.wait(
+                eval_id, timeout=timeout, poll_interval=poll_interval, max_interval=max_interval
+            )
+        )
 
-    def run_batch(self, profiles: Any, **options: Any) -> Batch:
-        """Run a batch to the end, with live progress; see :func:`nexio_lab.batch.run_batch`."""
-        return self.start_batch(profiles, **options).wait()
+    def run_batch(
+        self,
+        profiles: ProfileSource,
+        *,
+        pool: str | None = None,
+        pools: Sequence[str] | None = None,
+        name: str | None = None,
+        store: str | Path | Journal | None = None,
+        webhook: str | None = None,
+        progress: ProgressChoice = "auto",
+        confirm: bool = False,
+        resubmit_uncertain: bool | None = None,
+        allow_duplicates: bool = False,
+        extend: bool = False,
+        deadline_s: float = 900.0,
+    ) -> Batch:
+        """Run every profile against every pool to the end, with live progress.
 
-    def start_batch(self, profiles: Any, **options: Any) -> Batch:
-        """Start a batch in the background and return it at once (``.wait()``, ``.cancel()``)."""
-        from .batch import start_batch
+        Args:
+            profiles: a DataFrame, a list of dicts, or a CSV / JSONL / Parquet path.
+            pool, pools: the candidate pool(s); every profile runs against each.
+            name: the batch's name in the journal; the same name again resumes.
+            store: the journal (a path; default ``$NEXIO_LAB_HOME/journal.sqlite``).
+            webhook: a local ``http://HOST:PORT/path`` to receive results instead of polling.
+            progress: ``"auto"`` (widget in Jupyter, a live line on a terminal, log lines
+                otherwise), ``"widget"``, ``"console"``, ``"log"``, ``False`` or a reporter.
+            confirm: required above 100 billed evaluations on a live key.
+            resubmit_uncertain: resubmit rows whose POST answer was lost (default: only
+                with a test key, since it may bill twice).
+            allow_duplicates: send identical (profile, pool) pairs each time.
+            extend: add changed rows to an existing batch name instead of refusing.
+            deadline_s: give up polling an evaluation after this many seconds.
 
-        return start_batch(self._async, profiles, loop=self._loop, **options)
+        Raises :class:`~nexio_lab.MissingAPIKeyError` before anything is journaled when there
+        is no key, and :class:`~nexio_lab.AuthenticationError` /
+        :class:`~nexio_lab.PermissionDeniedError` when the server refuses it (the journal
+        keeps what was done). Ctrl-C stops the batch with everything journaled.
+
+        >>> batch = client.run_batch(profiles, pool="carriers:all", name="q4")  # doctest: +SKIP
+        >>> batch.status_counts()["completed"]                                   # doctest: +SKIP
+        240
+        """
+        return self.start_batch(
+            profiles,
+            pool=pool,
+            pools=pools,
+            name=name,
+            store=store,
+            webhook=webhook,
+            progress=progress,
+            confirm=confirm,
+            resubmit_uncertain=resubmit_uncertain,
+            allow_duplicates=allow_duplicates,
+            extend=extend,
+            deadline_s=deadline_s,
+        ).wait()
+
+    def start_batch(
+        self,
+        profiles: ProfileSource,
+        *,
+        pool: str | None = None,
+        pools: Sequence[str] | None = None,
+        name: str | None = None,
+        store: str | Path | Journal | None = None,
+        webhook: str | None = None,
+        progress: ProgressChoice = "auto",
+        confirm: bool = False,
+        resubmit_uncertain: bool | None = None,
+        allow_duplicates: bool = False,
+        extend: bool = False,
+        deadline_s: float = 900.0,
+    ) -> Batch:
+        """Start a batch in the background and return it at once; the options are
+        :meth:`run_batch`'s. Then ``batch.wait()``, ``batch.cancel()``, partial tables."""
+        from .batch import BatchOptions, start_batch
+
+        options = BatchOptions(
+            pool=pool,
+            pools=pools,
+            name=name,
+            store=store,
+            webhook=webhook,
+            confirm=confirm,
+            resubmit_uncertain=resubmit_uncertain,
+            allow_duplicates=allow_duplicates,
+            extend=extend,
+            deadline_s=deadline_s,
+        )
+        return start_batch(self._async, profiles, options, loop=self._loop, progress=progress)
 
     def close(self) -> None:
+        """Close the connection pool."""
         self._loop.run(self._async.aclose())
 
     def __enter__(self) -> Client:

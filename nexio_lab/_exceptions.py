@@ -17,6 +17,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "MissingAPIKeyError",
     "NexioError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -31,6 +32,14 @@ __all__ = [
 
 class NexioError(Exception):
     """Base of every error nexio-lab raises."""
+
+
+class MissingAPIKeyError(NexioError):
+    """No API key was given (``api_key=`` or ``NEXIO_API_KEY``) for a call that needs one;
+    raised before any request is sent."""
+
+    def __init__(self, message: str = "no API key: set NEXIO_API_KEY or pass api_key=") -> None:
+        super().__init__(message)
 
 
 class ProfileError(NexioError, ValueError):

@@ -12,13 +12,53 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Protocol
 
 from ._models import RateLimit
 
-__all__ = ["RateLimiter"]
+__all__ = ["Budget", "RateLimiter", "Slot"]
 
 logger = logging.getLogger("nexio_lab")
+
+
+class Budget(Protocol):
+    """What a scheduler may read of the key's budget (a :class:`RateLimiter`, or a fake)."""
+
+    def available(self) -> int | None:
+        """Requests that may go now; None when unlimited or unknown."""
+        ...
+
+    def seconds_to_reset(self) -> float | None:
+        """Seconds until the window resets; None before any header was seen."""
+        ...
+
+
+class Slot:
+    """One granted request: given back exactly once, by :meth:`done` or when its context
+    ends, whatever happened in between (so no path can keep the budget forever)."""
+
+    __slots__ = ("_limiter", "_open")
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self._limiter = limiter
+        self._open = True
+
+    @property
+    def open(self) -> bool:
+        return self._open
+
+    def done(self, headers: Mapping[str, str] | None, status_code: int | None = None) -> None:
+        """Give the slot back, learning from the response's headers (None: no response)."""
+        if self._open:
+            self._open = False
+            self._limiter.release(headers, status_code)
+
+    async def __aenter__(self) -> Slot:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.done(None)
 
 
 class RateLimiter:
@@ -82,6 +122,18 @@ class RateLimiter:
         return max(0, self._remaining - self._in_flight)
 
     # -- granting and learning -------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[Slot]:
+        """Wait for a slot and hold it for the block: ``async with limiter.slot() as s:``."""
+        granted = await self.take()
+        async with granted:
+            yield granted
+
+    async def take(self) -> Slot:
+        """Wait for a slot and hand it over; the holder must end it (``async with`` it)."""
+        await self.acquire()
+        return Slot(self)
 
     async def acquire(self) -> None:
         """Wait for a slot, then count the request as in flight (pair with :meth:`release`)."""

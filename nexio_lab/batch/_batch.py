@@ -6,18 +6,21 @@ import asyncio
 import concurrent.futures
 import json
 import logging
-import warnings
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
+from .._config import default_store
 from .._exceptions import NexioError, ProfileError
 from .._profile import MissingPolicy
+from .._status import OPEN, Status, is_ok
+from .._warn import warn
 from ._engine import Engine
 from ._inputs import read_profiles
-from ._journal import Journal, default_store, fingerprint
+from ._journal import Journal, PlannedRow, fingerprint
 from ._progress import BATCH_STATUSES, BatchProgress
 
 if TYPE_CHECKING:
@@ -28,24 +31,82 @@ if TYPE_CHECKING:
     from .._client import AsyncClient
     from .._loop import LoopThread
     from .._models import EvaluationRecord
+    from ..plots import PlotAccessor
+    from ..progress.auto import ProgressChoice
     from ..results import ResultSet
 
-__all__ = ["Batch", "BatchPlan", "plan_batch", "run_batch", "start_batch"]
+__all__ = [
+    "Batch",
+    "BatchOptions",
+    "BatchPlan",
+    "ProfileSource",
+    "plan_batch",
+    "run_batch",
+    "start_batch",
+]
+
+#: What a batch takes as profiles: a DataFrame, mappings, or a CSV / JSONL / Parquet path.
+#: A :class:`BatchPlan` from :func:`plan_batch` is accepted too: its rows are not read again.
+ProfileSource: TypeAlias = (
+    "pd.DataFrame | Iterable[Mapping[str, Any]] | str | os.PathLike[str] | BatchPlan"
+)
 
 logger = logging.getLogger("nexio_lab.batch")
 
 #: A live-key batch above this many billed evaluations needs ``confirm=True`` (CLI: --yes).
 CONFIRM_ABOVE = 100
-_CHUNK = 5_000
 
 
 class BatchInputError(NexioError, ValueError):
     """The input does not match the batch already journaled under that name."""
 
 
+@dataclass(frozen=True)
+class BatchOptions:
+    """How a batch runs: the options of ``run_batch`` / ``start_batch``, checked once.
+
+    >>> BatchOptions(pool="carriers:all").pool_list
+    ['carriers:all']
+    """
+
+    pool: str | None = None
+    pools: Sequence[str] | None = None
+    name: str | None = None
+    store: str | Path | Journal | None = None
+    webhook: str | None = None
+    confirm: bool = False
+    resubmit_uncertain: bool | None = None
+    allow_duplicates: bool = False
+    extend: bool = False
+    deadline_s: float = 900.0
+
+    def __post_init__(self) -> None:
+        if not self.deadline_s > 0:
+            raise ValueError("deadline_s must be a positive number of seconds")
+        self.pool_list  # noqa: B018 - fails early on no pool or an empty one
+
+    @property
+    def pool_list(self) -> list[str]:
+        """The pools named, in order, each once."""
+        chosen = list(self.pools or []) + ([self.pool] if self.pool else [])
+        if not chosen:
+            raise NexioError("name at least one pool: pool='carriers:all' or pools=[...]")
+        for p in chosen:
+            if not isinstance(p, str) or not p.strip():
+                raise NexioError(f"a pool must be a non-empty string, not {p!r}")
+        return list(dict.fromkeys(chosen))
+
+    def journal(self) -> Journal:
+        """The journal these options name (the default store when none)."""
+        if isinstance(self.store, Journal):
+            return self.store
+        return Journal(self.store or default_store())
+
+
 @dataclass
 class BatchPlan:
-    """What a batch would send: checked locally, nothing sent (``--dry-run``)."""
+    """What a batch would send, checked locally with nothing sent (``--dry-run``), and the
+    rows to journal (``rows``): the input is read once, by :func:`plan_batch`."""
 
     name: str
     pools: list[str]
@@ -55,6 +116,8 @@ class BatchPlan:
     duplicates: int = 0
     already_known: int = 0  # rows the journal had already (resume)
     errors: list[ProfileError] = field(default_factory=list)
+    #: the rows to journal (new ones only), in input order
+    planned: list[PlannedRow] = field(default_factory=list, repr=False)
 
     def __str__(self) -> str:
         lines = [
@@ -76,18 +139,8 @@ class BatchPlan:
         return "\n".join(lines)
 
 
-def _pools(pool: str | None, pools: Sequence[str] | None) -> list[str]:
-    chosen = list(pools or []) + ([pool] if pool else [])
-    if not chosen:
-        raise NexioError("name at least one pool: pool='carriers:all' or pools=[...]")
-    for p in chosen:
-        if not isinstance(p, str) or not p.strip():
-            raise NexioError(f"a pool must be a non-empty string, not {p!r}")
-    return list(dict.fromkeys(chosen))
-
-
 def plan_batch(
-    profiles: Any,
+    profiles: ProfileSource,
     *,
     pool: str | None = None,
     pools: Sequence[str] | None = None,
@@ -96,14 +149,20 @@ def plan_batch(
     allow_duplicates: bool = False,
     extend: bool = False,
     missing: MissingPolicy = "null",
-    _write: bool = False,
 ) -> BatchPlan:
-    """Check every row locally and count what would be sent; with ``_write``, journal it."""
-    plan = BatchPlan(name=name, pools=_pools(pool, pools))
+    """Read and check every row once, and count what would be sent; nothing is written.
+
+    The plan's ``planned`` rows are what :func:`run_batch` journals.
+
+    >>> plan = plan_batch([{"entity": "a"}, {"entity": "a"}, {}], pool="carriers:all")
+    >>> plan.billable, plan.duplicates, len(plan.errors)
+    (1, 1, 1)
+    """
+    chosen = BatchOptions(pool=pool, pools=pools).pool_list
+    plan = BatchPlan(name=name, pools=chosen)
     known = journal.existing_fingerprints(name) if journal and journal.has_batch(name) else {}
     seen: dict[str, int] = {}
     next_row = max((row for row, _ in known), default=-1) + 1
-    chunk: list[tuple[Any, ...]] = []
     for item in read_profiles(profiles, missing=missing):
         plan.rows += 1
         if item.error is not None:
@@ -126,8 +185,10 @@ def plan_batch(
                     )
                 row = next_row + item.row
             if item.error is not None:
-                chunk.append(
-                    (row, p, None, None, "error", None, "invalid_profile", str(item.error))
+                plan.planned.append(
+                    PlannedRow(
+                        row, p, None, None, Status.ERROR, None, "invalid_profile", str(item.error)
+                    )
                 )
                 continue
             duplicate_of = seen.get(fp) if fp and not allow_duplicates else None
@@ -137,12 +198,7 @@ def plan_batch(
                 plan.billable += 1
                 assert fp is not None
                 seen[fp] = row
-            chunk.append((row, p, text, fp, "pending", duplicate_of, None, None))
-        if _write and journal is not None and len(chunk) >= _CHUNK:
-            journal.add_rows(name, chunk)
-            chunk = []
-    if _write and journal is not None and chunk:
-        journal.add_rows(name, chunk)
+            plan.planned.append(PlannedRow(row, p, text, fp, Status.PENDING, duplicate_of))
     return plan
 
 
@@ -157,6 +213,7 @@ class Batch:
     def __init__(self, journal: Journal, name: str, engine: Engine | None = None) -> None:
         self.journal = journal
         self.name = name
+        #: what the input held, as checked before anything was sent (None when reopened)
         self.plan: BatchPlan | None = None
         self._engine = engine
         self._future: concurrent.futures.Future[Any] | None = None
@@ -177,10 +234,21 @@ class Batch:
 
     @property
     def running(self) -> bool:
+        """True while this process's engine still works on the batch."""
         return self._engine is not None and not self._engine.finished
 
     @property
+    def state(self) -> str:
+        """``running``, ``finished`` (no row left to act on) or ``stopped`` (rows left: a
+        rerun with the same name resumes them)."""
+        if self.running:
+            return "running"
+        counts = self.status_counts()
+        return "stopped" if any(counts.get(s, 0) for s in OPEN - {Status.UNCERTAIN}) else "finished"
+
+    @property
     def progress(self) -> BatchProgress:
+        """A snapshot of where the batch stands (counts, budget, throughput)."""
         if self._engine is not None:
             return self._engine.progress()
         counts = self.journal.status_counts(self.name)
@@ -191,22 +259,25 @@ class Batch:
     def status_counts(self) -> dict[str, int]:
         """Rows per status: pending, queued, processing, completed, failed, error, uncertain."""
         counts = dict(self.progress.counts)
+        # a row whose POST is on its way is pending until its 202 arrives
+        if submitting := counts.pop(Status.SUBMITTING, 0):
+            counts[Status.PENDING] = counts.get(Status.PENDING, 0) + submitting
         return {s: counts.pop(s, 0) for s in BATCH_STATUSES} | counts
 
     @property
     def stopped_reason(self) -> str | None:
+        """Why this process's run stopped early (a refused key, the network...), if it did."""
         return self._engine.stopped_reason if self._engine else None
 
     @property
     def ok(self) -> bool:
         """Every row completed or failed at the API; nothing errored, uncertain or left."""
         counts = self.status_counts()
-        return (
-            counts["completed"] + counts["failed"] == sum(counts.values())
-            and not self.stopped_reason
-        )
+        done = sum(n for s, n in counts.items() if is_ok(s))
+        return done == sum(counts.values()) and not self.stopped_reason
 
     def records(self) -> list[EvaluationRecord]:
+        """Every row as the journal knows it (the input of every table)."""
         return list(self.journal.records(self.name))
 
     # -- results -------------------------------------------------------------------------------
@@ -225,34 +296,43 @@ class Batch:
 
     @property
     def evaluations(self) -> pd.DataFrame:
+        """One row per (input row, pool): status, timing, profile fields, errors."""
         return self.results.evaluations
 
     @property
     def candidates(self) -> pd.DataFrame:
+        """One row per ranked candidate of every completed evaluation (tier, confidence)."""
         return self.results.candidates
 
     @property
     def scores(self) -> pd.DataFrame:
+        """One row per (candidate, dimension): the L1-L4 level."""
         return self.results.scores
 
     @property
     def errors(self) -> pd.DataFrame:
+        """One row per evaluation that ended in error, failed or uncertain, with why."""
         return self.results.errors
 
     @property
-    def plot(self) -> Any:
+    def plot(self) -> PlotAccessor:
+        """The six plots of these results: ``batch.plot.tier_distribution()`` etc."""
         return self.results.plot
 
     def to_parquet(self, directory: str | Path) -> Path:
+        """Write the tables as Parquet files into ``directory``; return it."""
         return self.results.to_parquet(directory)
 
     def to_csv(self, directory: str | Path) -> Path:
+        """Write the tables as CSV files into ``directory``; return it."""
         return self.results.to_csv(directory)
 
     # -- control (sync batches started with Client.start_batch) ------------------------------
 
     def wait(self, timeout: float | None = None) -> Batch:
-        """Block until the batch ends; Ctrl-C stops it with everything journaled."""
+        """Block until the batch ends and return it; Ctrl-C stops it with everything
+        journaled. Raises the error that ended the batch, if one did (a refused key:
+        :class:`~nexio_lab.AuthenticationError`; the journal keeps what was done)."""
         if self._future is not None and not self._future.cancelled():
             try:
                 self._future.result(timeout)
@@ -276,10 +356,19 @@ class Batch:
 
     # -- display ---------------------------------------------------------------------------------
 
+    def _state_line(self) -> str:
+        state = self.state
+        counts = self.status_counts()
+        if state == "stopped":
+            left = sum(counts.get(s, 0) for s in OPEN - {Status.UNCERTAIN})
+            state = f"stopped with {left} not finished"
+        if self.stopped_reason:
+            state += f" ({self.stopped_reason})"
+        return state
+
     def __repr__(self) -> str:
         counts = ", ".join(f"{s}={n}" for s, n in self.status_counts().items() if n)
-        state = "running" if self.running else "done"
-        return f"<Batch {self.name!r} {state}: {counts or 'empty'}>"
+        return f"<Batch {self.name!r} {self._state_line()}: {counts or 'empty'}>"
 
     def _repr_html_(self) -> str:
         from html import escape
@@ -287,93 +376,79 @@ class Batch:
         counts = self.status_counts()
         cells = "".join(f"<td>{n}</td>" for n in counts.values())
         heads = "".join(f"<th>{escape(s)}</th>" for s in counts)
-        state = "running" if self.running else "done"
-        reason = self.stopped_reason
-        note = f"<p>stopped: {escape(reason)}</p>" if reason else ""
         return (
-            f"<div><b>Batch {escape(self.name)}</b> ({state})"
-            f"<table><tr>{heads}</tr><tr>{cells}</tr></table>{note}</div>"
+            f"<div><b>Batch {escape(self.name)}</b> ({escape(self._state_line())})"
+            f"<table><tr>{heads}</tr><tr>{cells}</tr></table></div>"
         )
 
 
-def _prepare(
-    client: AsyncClient,
-    profiles: Any,
-    *,
-    pool: str | None,
-    pools: Sequence[str] | None,
-    name: str | None,
-    store: str | Path | Journal | None,
-    webhook: str | None,
-    confirm: bool,
-    resubmit_uncertain: bool | None,
-    allow_duplicates: bool,
-    extend: bool,
-    deadline_s: float,
-) -> Batch:
-    """Everything that happens before the first request: checks, journal, engine."""
-    name = name or datetime.now(UTC).strftime("batch-%Y%m%d-%H%M%S")
-    journal = store if isinstance(store, Journal) else Journal(store or default_store())
-    chosen = _pools(pool, pools)
-    if client.is_live:
-        preview = plan_batch(
+def _prepare(client: AsyncClient, profiles: ProfileSource, options: BatchOptions) -> Batch:
+    """Everything that happens before the first request: checks, plan, journal, engine.
+
+    Nothing is journaled when the key is missing, the input unusable, or a live batch
+    unconfirmed; the input is read once (``profiles`` may be a :class:`BatchPlan` made
+    by :func:`plan_batch`).
+    """
+    transport = client.transport
+    transport.require_key()
+    name = options.name or datetime.now(UTC).strftime("batch-%Y%m%d-%H%M%S")
+    journal = options.journal()
+    if isinstance(profiles, BatchPlan):  # read and checked already (the CLI's dry run)
+        plan = profiles
+        if (plan.name, plan.pools) != (name, options.pool_list):
+            raise NexioError(
+                f"the plan is for batch {plan.name!r} on {plan.pools}, not {name!r} on "
+                f"{options.pool_list}"
+            )
+    else:
+        plan = plan_batch(
             profiles,
-            pools=chosen,
+            pools=options.pool_list,
             name=name,
             journal=journal,
-            allow_duplicates=allow_duplicates,
-            extend=extend,
+            allow_duplicates=options.allow_duplicates,
+            extend=options.extend,
             missing=client.missing,
         )
-        if preview.billable > CONFIRM_ABOVE and not confirm:
-            raise NexioError(
-                f"this batch would submit {preview.billable} billed evaluations with a live "
-                f"key; pass confirm=True (CLI: --yes) to go ahead\n{preview}"
-            )
-    journal.create_batch(name, client.base_url, {"pools": chosen})
-    plan = plan_batch(
-        profiles,
-        pools=chosen,
-        name=name,
-        journal=journal,
-        allow_duplicates=allow_duplicates,
-        extend=extend,
-        missing=client.missing,
-        _write=True,
-    )
+    if client.is_live and plan.billable > CONFIRM_ABOVE and not options.confirm:
+        raise NexioError(
+            f"this batch would submit {plan.billable} billed evaluations with a live "
+            f"key; pass confirm=True (CLI: --yes) to go ahead\n{plan}"
+        )
+    journal.create_batch(name, client.base_url, {"pools": plan.pools})
+    journal.add_rows(name, plan.planned)
     for error in plan.errors:
         logger.debug("rejected before sending: %s", error)  # the warning below says it
     if plan.errors:
-        warnings.warn(
+        warn(
             f"{len(plan.errors)} row(s) rejected locally (see batch.errors); the "
-            f"others go on. First: {plan.errors[0]}",
-            stacklevel=4,
+            f"others go on. First: {plan.errors[0]}"
         )
     if plan.duplicates:
-        warnings.warn(
+        warn(
             f"{plan.duplicates} identical (profile, pool) pair(s) will be sent once "
-            "and share one result (allow_duplicates=True sends each)",
-            stacklevel=4,
+            "and share one result (allow_duplicates=True sends each)"
         )
-    engine = Engine(client, journal, name, webhook_url=webhook or None, deadline_s=deadline_s)
-    if resubmit_uncertain is None:
-        resubmit_uncertain = not client.is_live
-    engine.load(resubmit_uncertain=resubmit_uncertain)
+    engine = Engine(
+        transport,
+        journal,
+        name,
+        webhook_url=options.webhook or None,
+        deadline_s=options.deadline_s,
+    )
+    resubmit = options.resubmit_uncertain
+    engine.load(resubmit_uncertain=not client.is_live if resubmit is None else resubmit)
     batch = Batch(journal, name, engine)
     batch.plan = plan
     return batch
 
 
 async def _drive(batch: Batch, reporter: Any, webhook: str | None) -> Batch:
-    """Run the engine with its progress reporter and, if asked, the webhook receiver."""
+    """Run the engine with its progress reporter and, if asked, the webhook receiver;
+    raise the error that ended it, if one did."""
     engine = batch._engine
     assert engine is not None
     receiver = None
-    if webhook:
-        from ._webhook import WebhookReceiver
-
-        receiver = WebhookReceiver(webhook, engine.on_webhook, asyncio.get_running_loop())
-        receiver.start()
 
     async def report() -> None:
         while True:
@@ -382,73 +457,58 @@ async def _drive(batch: Batch, reporter: Any, webhook: str | None) -> Batch:
 
     reporting = asyncio.ensure_future(report()) if reporter is not None else None
     try:
+        if webhook:
+            from ._webhook import WebhookReceiver
+
+            receiver = WebhookReceiver(webhook, engine.on_webhook, asyncio.get_running_loop())
+            receiver.start()
         await engine.run()
     finally:
+        engine.finished = True
         if reporting is not None:
             reporting.cancel()
         if receiver is not None:
             receiver.stop()
         if reporter is not None:
             reporter.close(engine.progress())
+    if engine.error is not None:
+        raise engine.error
     return batch
 
 
-_OPTIONS = (
-    "pool",
-    "pools",
-    "name",
-    "store",
-    "webhook",
-    "confirm",
-    "resubmit_uncertain",
-    "allow_duplicates",
-    "extend",
-    "deadline_s",
-)
-
-
-def _split(options: dict[str, Any]) -> tuple[dict[str, Any], Any]:
-    unknown = set(options) - set(_OPTIONS) - {"progress"}
-    if unknown:
-        raise TypeError(f"unknown batch option(s): {', '.join(sorted(unknown))}")
-    prepared = {k: options.get(k) for k in _OPTIONS}
-    prepared.update(
-        confirm=bool(options.get("confirm")),
-        allow_duplicates=bool(options.get("allow_duplicates")),
-        extend=bool(options.get("extend")),
-        deadline_s=900.0 if options.get("deadline_s") is None else float(options["deadline_s"]),
-    )
-    if prepared["deadline_s"] <= 0:
-        raise ValueError("deadline_s must be a positive number of seconds")
-    return prepared, options.get("progress", "auto")
-
-
-async def run_batch(client: AsyncClient, profiles: Any, **options: Any) -> Batch:
+async def run_batch(
+    client: AsyncClient,
+    profiles: ProfileSource,
+    options: BatchOptions,
+    *,
+    progress: ProgressChoice = "auto",
+) -> Batch:
     """Run every profile against every pool, journaled and resumable; return the batch.
 
-    Options: ``pool`` / ``pools``, ``name`` (rerun the same name to resume), ``store``
-    (journal path; default ``$NEXIO_LAB_HOME/journal.sqlite``), ``webhook`` (a local
-    ``http://HOST:PORT/path`` to receive results instead of polling), ``progress``
-    (``"auto"``, ``False``, ``"widget"``, ``"console"``, ``"log"`` or a reporter),
-    ``confirm`` (needed above 100 billed evaluations on a live key), ``resubmit_uncertain``
-    (default: only with a test key), ``allow_duplicates``, ``extend``, ``deadline_s``.
+    The engine of :meth:`AsyncClient.run_batch <nexio_lab.AsyncClient.run_batch>`, whose
+    signature documents the options.
     """
     from ..progress import auto_progress
 
-    prepared, progress = _split(options)
-    batch = _prepare(client, profiles, **prepared)
-    return await _drive(batch, auto_progress(progress), prepared["webhook"])
+    batch = _prepare(client, profiles, options)
+    return await _drive(batch, auto_progress(progress), options.webhook)
 
 
-def start_batch(client: AsyncClient, profiles: Any, *, loop: LoopThread, **options: Any) -> Batch:
+def start_batch(
+    client: AsyncClient,
+    profiles: ProfileSource,
+    options: BatchOptions,
+    *,
+    loop: LoopThread,
+    progress: ProgressChoice = "auto",
+) -> Batch:
     """Prepare a batch in the caller's thread, then run it on ``loop``; return at once."""
     from ..progress import auto_progress
 
-    prepared, progress = _split(options)
-    batch = _prepare(client, profiles, **prepared)
+    batch = _prepare(client, profiles, options)
     reporter = auto_progress(progress)
     if reporter is not None and batch._engine is not None:
         reporter.update(batch._engine.progress())  # displays a widget in the caller's cell
     batch._loop = loop
-    batch._future, batch._ended = loop.submit(_drive(batch, reporter, prepared["webhook"]))
+    batch._future, batch._ended = loop.submit(_drive(batch, reporter, options.webhook))
     return batch

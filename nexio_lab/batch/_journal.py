@@ -16,12 +16,14 @@ import threading
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from .._config import default_store
 from .._exceptions import NexioError
 from .._models import EvaluationRecord
+from .._status import OPEN, Status
 
-__all__ = ["Journal", "JournalError", "default_store", "fingerprint"]
+__all__ = ["Journal", "JournalError", "OpenRow", "PlannedRow", "default_store", "fingerprint"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -55,12 +57,6 @@ class JournalError(NexioError):
     """The journal cannot be read or written (disk full, read-only, corrupt...)."""
 
 
-def default_store() -> Path:
-    """``$NEXIO_LAB_HOME/journal.sqlite``, ``NEXIO_LAB_HOME`` defaulting to ``~/.nexio-lab``."""
-    home = os.environ.get("NEXIO_LAB_HOME") or Path.home() / ".nexio-lab"
-    return Path(home) / "journal.sqlite"
-
-
 def fingerprint(profile_json: str, pool: str) -> str:
     return hashlib.sha256(f"{pool}\0{profile_json}".encode()).hexdigest()[:32]
 
@@ -71,6 +67,46 @@ def _now() -> str:
 
 def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def _api_error(status: str, result: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The (code, message) of a ``failed`` evaluation's error object, else (None, None)."""
+    error = result.get("error") if status == Status.FAILED else None
+    if isinstance(error, dict):
+        code, message = error.get("code"), error.get("message")
+        return (
+            None if code is None else str(code),
+            None if message is None else str(message),
+        )
+    return None, None if error is None else str(error)
+
+
+_OPEN_SQL = ", ".join(f"'{s}'" for s in sorted(OPEN))
+
+
+class OpenRow(NamedTuple):
+    """A row a run still has to act on (see :meth:`Journal.open_rows`)."""
+
+    row: int
+    pool: str
+    profile: str | None  # the JSON text sent (None once not needed)
+    status: str
+    eval_id: str | None
+    polls: int
+    copies: int  # the row and its identical duplicates, which share its evaluation
+
+
+class PlannedRow(NamedTuple):
+    """A row as planning journals it (see :meth:`Journal.add_rows`)."""
+
+    row: int
+    pool: str
+    profile: str | None
+    fingerprint: str | None
+    status: str
+    duplicate_of: int | None = None
+    error_code: str | None = None
+    error_message: str | None = None
 
 
 class Journal:
@@ -139,9 +175,8 @@ class Journal:
         rows = self._read("SELECT row, pool, fingerprint FROM rows WHERE batch = ?", (name,))
         return {(row, pool): fp for row, pool, fp in rows}
 
-    def add_rows(self, name: str, rows: Iterable[tuple[Any, ...]]) -> None:
-        """Insert (row, pool, profile_json, fingerprint, status, duplicate_of, error_code,
-        error_message) tuples."""
+    def add_rows(self, name: str, rows: Iterable[PlannedRow]) -> None:
+        """Insert the rows a plan made, in one transaction."""
         self._write(
             "INSERT INTO rows (batch, row, pool, profile, fingerprint, status, duplicate_of, "
             "error_code, error_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -151,21 +186,7 @@ class Journal:
 
     # -- row transitions (each committed before the next request) -------------------------
 
-    def mark_submitting(self, name: str, row: int, pool: str) -> None:
-        self._write(
-            "UPDATE rows SET status = 'submitting', submitted_at = ? "
-            "WHERE batch = ? AND row = ? AND pool = ?",
-            (_now(), name, row, pool),
-        )
-
-    def mark_submitted(self, name: str, row: int, pool: str, eval_id: str, status: str) -> None:
-        self._write(
-            "UPDATE rows SET status = ?, eval_id = ?, submitted_at = ? "
-            "WHERE batch = ? AND row = ? AND pool = ?",
-            (status, eval_id, _now(), name, row, pool),
-        )
-
-    def set_status(
+    def update_row(
         self,
         name: str,
         row: int,
@@ -174,42 +195,36 @@ class Journal:
         *,
         error_code: str | None = None,
         error_message: str | None = None,
+        eval_id: str | None = None,
+        result: dict[str, Any] | None = None,
+        polls: int | None = None,
+        submitted: bool = False,
     ) -> None:
-        self._write(
-            "UPDATE rows SET status = ?, error_code = ?, error_message = ? "
-            "WHERE batch = ? AND row = ? AND pool = ?",
-            (status, error_code, error_message, name, row, pool),
-        )
+        """One state transition of a row, committed at once.
 
-    def record_poll(self, name: str, row: int, pool: str, status: str, polls: int) -> None:
+        ``error_code``/``error_message`` are set with the status (cleared when None, unless a
+        result carries the API's own error); ``eval_id``, ``polls`` and a result are kept
+        when given; ``submitted`` stamps the submission time. A result stamps completion.
+        """
+        sets = ["status = ?", "error_code = ?", "error_message = ?"]
+        if result is not None:
+            error_code, error_message = _api_error(status, result)
+        params: list[Any] = [str(status), error_code, error_message]
+        if eval_id is not None:
+            sets.append("eval_id = ?")
+            params.append(eval_id)
+        if submitted:
+            sets.append("submitted_at = ?")
+            params.append(_now())
+        if result is not None:
+            sets += ["result = ?", "completed_at = ?"]
+            params += [json.dumps(result), _now()]
+        if polls is not None:
+            sets.append("polls = ?")
+            params.append(polls)
         self._write(
-            "UPDATE rows SET status = ?, polls = ? WHERE batch = ? AND row = ? AND pool = ?",
-            (status, polls, name, row, pool),
-        )
-
-    def record_result(
-        self, name: str, row: int, pool: str, status: str, result: dict[str, Any], polls: int
-    ) -> None:
-        error = result.get("error") if status == "failed" else None
-        code = message = None
-        if isinstance(error, dict):
-            code, message = error.get("code"), error.get("message")
-        elif error is not None:
-            message = str(error)
-        self._write(
-            "UPDATE rows SET status = ?, result = ?, completed_at = ?, polls = ?, "
-            "error_code = ?, error_message = ? WHERE batch = ? AND row = ? AND pool = ?",
-            (
-                status,
-                json.dumps(result),
-                _now(),
-                polls,
-                None if code is None else str(code),
-                None if message is None else str(message),
-                name,
-                row,
-                pool,
-            ),
+            f"UPDATE rows SET {', '.join(sets)} WHERE batch = ? AND row = ? AND pool = ?",
+            (*params, name, row, pool),
         )
 
     def crashed_to_uncertain(self, name: str) -> int:
@@ -236,38 +251,55 @@ class Journal:
             )
         )
 
-    def open_rows(self, name: str) -> list[tuple[Any, ...]]:
-        """(row, pool, profile, status, eval_id, polls, copies) of unfinished rows; ``copies``
-        counts the row and its duplicates."""
-        return self._read(
+    def open_rows(self, name: str) -> list[OpenRow]:
+        """The unfinished rows (duplicates are counted in their original's ``copies``)."""
+        rows = self._read(
             "SELECT row, pool, profile, status, eval_id, polls, 1 + (SELECT COUNT(*) FROM rows d "
             "WHERE d.batch = r.batch AND d.pool = r.pool AND d.duplicate_of = r.row) FROM rows r "
-            "WHERE batch = ? AND duplicate_of IS NULL AND status IN "
-            "('pending', 'submitting', 'queued', 'processing', 'uncertain') "
+            f"WHERE batch = ? AND duplicate_of IS NULL AND status IN ({_OPEN_SQL}) "
             "ORDER BY row, pool",
             (name,),
         )
+        return [OpenRow(*r) for r in rows]
 
     def records(self, name: str) -> Iterator[EvaluationRecord]:
         """Every row as an :class:`EvaluationRecord`, duplicates mirroring their original."""
-        rows = self._read(
-            "SELECT row, pool, profile, status, duplicate_of, eval_id, error_code, "
-            "error_message, submitted_at, completed_at, result FROM rows WHERE batch = ? "
-            "ORDER BY row, pool",
-            (name,),
-        )
-        by_key = {(r[0], r[1]): r for r in rows}
-        for r in rows:
-            source = by_key.get((r[4], r[1]), r) if r[4] is not None else r
-            yield EvaluationRecord(
-                row=r[0],
-                pool=r[1],
-                profile=json.loads(r[2]) if r[2] else {},
-                status=source[3],
-                eval_id=source[5],
-                error_code=r[6] or source[6],
-                error_message=r[7] or source[7],
-                submitted_at=_time(source[8]),
-                completed_at=_time(source[9]),
-                result=json.loads(source[10]) if source[10] else None,
+        rows = [
+            _Stored(*r)
+            for r in self._read(
+                f"SELECT {', '.join(_Stored._fields)} FROM rows WHERE batch = ? ORDER BY row, pool",
+                (name,),
             )
+        ]
+        by_key = {(r.row, r.pool): r for r in rows}
+        for r in rows:
+            # a duplicate shares its original's evaluation
+            source = by_key.get((r.duplicate_of, r.pool), r) if r.duplicate_of is not None else r
+            yield EvaluationRecord(
+                row=r.row,
+                pool=r.pool,
+                profile=json.loads(r.profile) if r.profile else {},
+                status=source.status,
+                eval_id=source.eval_id,
+                error_code=r.error_code or source.error_code,
+                error_message=r.error_message or source.error_message,
+                submitted_at=_time(source.submitted_at),
+                completed_at=_time(source.completed_at),
+                result=json.loads(source.result) if source.result else None,
+            )
+
+
+class _Stored(NamedTuple):
+    """A journal row as :meth:`Journal.records` reads it."""
+
+    row: int
+    pool: str
+    profile: str | None
+    status: str
+    duplicate_of: int | None
+    eval_id: str | None
+    error_code: str | None
+    error_message: str | None
+    submitted_at: str | None
+    completed_at: str | None
+    result: str | None

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._status import OPEN, is_ok
 from ._common import (
     EXIT_OK,
     EXIT_ROWS,
@@ -31,12 +31,11 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from .._client import Client
-    from ..batch import Batch
+    from .._models import EvaluationRecord
+    from ..batch import Batch, BatchPlan
 
 __all__ = ["problem_rows", "register"]
 
-#: Statuses a row may end in for the run to count as a success.
-_FINAL_OK = frozenset({"completed", "failed"})
 #: How many problem rows are listed before "... and N more".
 _LIST_AT_MOST = 50
 
@@ -116,18 +115,22 @@ def _default_name(profiles: str) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    name = args.name or _default_name(args.profiles)
-    if args.dry_run:
-        return _dry_run(args, name)
-
+    from .. import _config
     from .._client import Client
+    from .._exceptions import MissingAPIKeyError
 
-    client = Client(
-        os.environ.get("NEXIO_API_KEY") or None,
-        base_url=args.base_url or os.environ.get("NEXIO_BASE_URL") or None,
-    )
+    name = args.name or _default_name(args.profiles)
+    plan = _plan(args, name)  # the input is read here, once
+    if args.dry_run:
+        print(plan)
+        print("dry run: nothing was sent")
+        # Rejected rows would end as errors in a real run: the same exit code says so now.
+        return EXIT_ROWS if plan.errors else EXIT_OK
+    if _config.api_key() is None:
+        return fail(str(MissingAPIKeyError()))
+    client = Client(base_url=args.base_url)
     try:
-        confirmed = args.yes or _confirm_if_needed(client, args, name)
+        confirmed = args.yes or _confirm_if_needed(client, plan)
         if confirmed is None:
             return fail(
                 "this batch needs confirmation (live key, more than 100 billed evaluations) "
@@ -136,7 +139,7 @@ def run_command(args: argparse.Namespace) -> int:
         if confirmed is False:
             return fail("not confirmed; nothing was sent")
         _check_reachable(client)
-        batch = _run(client, args, name, confirm=True)
+        batch = _run(client, args, plan)
     finally:
         client.close()
     return _report(batch, args, name)
@@ -152,35 +155,12 @@ def _check_reachable(client: Client) -> None:
         probe.health()
 
 
-def _dry_run(args: argparse.Namespace, name: str) -> int:
-    """Validate every row and count what would be billed; no request, no key needed."""
+def _plan(args: argparse.Namespace, name: str) -> BatchPlan:
+    """Read and check the input; only an existing journal is read (a plan creates nothing)."""
     from ..batch import Journal, default_store, plan_batch
 
     store = Path(args.store) if args.store else default_store()
-    # Only an existing journal is read (resume counts); a dry run creates nothing.
-    journal = Journal(store) if store.is_file() else None
-    plan = plan_batch(
-        args.profiles,
-        pools=args.pools,
-        name=name,
-        journal=journal,
-        allow_duplicates=args.allow_duplicates,
-        extend=args.extend,
-    )
-    print(plan)
-    print("dry run: nothing was sent")
-    # Rejected rows would end as errors in a real run: the same exit code says so now.
-    return EXIT_ROWS if plan.errors else EXIT_OK
-
-
-def _confirm_if_needed(client: Client, args: argparse.Namespace, name: str) -> bool | None:
-    """True to go ahead, False when the analyst said no, None when nobody could be asked."""
-    from ..batch import CONFIRM_ABOVE, Journal, default_store, plan_batch
-
-    if not client.is_live:
-        return True
-    store = Path(args.store) if args.store else default_store()
-    plan = plan_batch(
+    return plan_batch(
         args.profiles,
         pools=args.pools,
         name=name,
@@ -188,12 +168,17 @@ def _confirm_if_needed(client: Client, args: argparse.Namespace, name: str) -> b
         allow_duplicates=args.allow_duplicates,
         extend=args.extend,
     )
-    if plan.billable <= CONFIRM_ABOVE:
+
+
+def _confirm_if_needed(client: Client, plan: BatchPlan) -> bool | None:
+    """True to go ahead, False when the analyst said no, None when nobody could be asked."""
+    from ..batch import CONFIRM_ABOVE
+
+    if not client.is_live or plan.billable <= CONFIRM_ABOVE:
         return True
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
-        print(plan, file=sys.stderr)
-        return None
     print(plan, file=sys.stderr)
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return None
     # The question goes to stderr, like the plan: stdout may be piped into a file.
     print(
         f"Submit {plan.billable} billed evaluations with a live key? [y/N] ",
@@ -217,20 +202,20 @@ def _warnings_as_lines() -> Iterator[None]:
         yield
 
 
-def _run(client: Client, args: argparse.Namespace, name: str, *, confirm: bool) -> Batch:
+def _run(client: Client, args: argparse.Namespace, plan: BatchPlan) -> Batch:
     progress: Any = False if args.no_progress else "auto"
     if not args.no_progress:
         # In a non-TTY, "auto" logs a line every few seconds at INFO: let those through.
         logging.getLogger("nexio_lab.progress").setLevel(logging.INFO)
     with _warnings_as_lines():
         return client.run_batch(
-            args.profiles,
-            pools=args.pools,
-            name=name,
+            plan,
+            pools=plan.pools,
+            name=plan.name,
             store=args.store,
             webhook=args.webhook,
             progress=progress,
-            confirm=confirm,
+            confirm=True,  # asked above when it had to be
             resubmit_uncertain=args.resubmit_uncertain,
             allow_duplicates=args.allow_duplicates,
             extend=args.extend,
@@ -242,40 +227,69 @@ def problem_rows(batch: Batch) -> list[tuple[int, str, str]]:
     """(row, pool, reason) of every row that did not end completed or failed at the API."""
     rows = []
     for record in batch.records():
-        if record.status in _FINAL_OK:
+        if is_ok(record.status):
             continue
-        reason = _reason(record)
-        rows.append((record.row, record.pool, reason))
+        rows.append((record.row, record.pool, _reason(record)))
     return sorted(rows)
 
 
-def _reason(record: Any) -> str:
+def _reason(record: EvaluationRecord) -> str:
     code, message = record.error_code, record.error_message
     if message:
         return f"{record.status}: {message}" if not code else f"{record.status} ({code}): {message}"
-    if record.status in {"pending", "queued", "processing"}:
+    if record.status in OPEN:
         return f"{record.status}: not finished; rerun the same command to resume"
     return record.status
+
+
+def _row_ranges(rows: list[int]) -> str:
+    """``[0, 1, 2, 5]`` -> ``'0-2, 5'``.
+
+    >>> _row_ranges([0, 1, 2, 5, 7, 8])
+    '0-2, 5, 7-8'
+    """
+    spans: list[list[int]] = []
+    for row in sorted(rows):
+        if spans and row == spans[-1][1] + 1:
+            spans[-1][1] = row
+        else:
+            spans.append([row, row])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def _grouped(problems: list[tuple[int, str, str]]) -> list[str]:
+    """One line per (pool, reason): an unknown pool says so once, not once per row."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for row, pool, reason in problems:
+        groups.setdefault((pool, reason), []).append(row)
+    lines = []
+    for (pool, reason), rows in groups.items():
+        where = f"row {rows[0]}" if len(rows) == 1 else f"{len(rows)} rows ({_row_ranges(rows)})"
+        lines.append(f"  {where} ({pool}): {reason}")
+    return lines
 
 
 def _report(batch: Batch, args: argparse.Namespace, name: str) -> int:
     counts = {s: n for s, n in batch.status_counts().items() if n}
     print(f"batch {name!r}: " + ", ".join(f"{s} {n}" for s, n in counts.items()))
-    stopped = batch.stopped_reason and batch.stopped_reason != "cancelled"
-    if not stopped or counts.get("completed", 0) + counts.get("failed", 0):
+    if sum(n for s, n in counts.items() if is_ok(s)):
         out = Path(args.out) if args.out else Path("nexio-results") / name
         files = write_tables(batch.results, out, args.format)
         print(f"tables: {', '.join(str(f) for f in files)}")
+    else:
+        print("no evaluation finished: no tables written")
     problems = problem_rows(batch)
+    stopped = batch.stopped_reason and batch.stopped_reason != "cancelled"
     if stopped:
-        # A whole-batch stop (401/403, the network gone): the rows are not the story.
+        # A whole-batch stop (the network gone): the rows are not the story.
         print(f"{len(problems)} row(s) not finished; rerun the same command to resume")
         return fail(f"batch stopped: {batch.stopped_reason}")
     if not problems:
         return EXIT_OK
     print(f"{len(problems)} row(s) did not complete:")
-    for row, pool, reason in problems[:_LIST_AT_MOST]:
-        print(f"  row {row} ({pool}): {reason}")
-    if len(problems) > _LIST_AT_MOST:
-        print(f"  ... and {len(problems) - _LIST_AT_MOST} more (see the evaluations table)")
+    lines = _grouped(problems)
+    for line in lines[:_LIST_AT_MOST]:
+        print(line)
+    if len(lines) > _LIST_AT_MOST:
+        print(f"  ... and {len(lines) - _LIST_AT_MOST} more (see the evaluations table)")
     return EXIT_ROWS

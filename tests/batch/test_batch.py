@@ -8,7 +8,7 @@ import sqlite3
 import pandas as pd
 import pytest
 
-from nexio_lab import AsyncClient, Batch, Client
+from nexio_lab import AsyncClient, AuthenticationError, Batch, Client
 from nexio_lab.batch import BatchInputError, plan_batch
 
 STATES = ["CA", "TX", "NY", "FL", "IL"]
@@ -122,9 +122,11 @@ def test_bad_row_and_unknown_pool_do_not_stop_the_rest(sandbox, tmp_path) -> Non
 def test_invalid_key_stops_the_batch_and_keeps_state(sandbox, tmp_path) -> None:
     store = tmp_path / "j.sqlite"
     bad = Client("nx_test_not_a_key", base_url=sandbox.url)
-    batch = bad.run_batch(profiles(10), pool="carriers:all", name="k", store=store, progress=False)
-    assert "401" in (batch.stopped_reason or "")
-    assert batch.status_counts()["pending"] == 10
+    with pytest.raises(AuthenticationError, match="401"):
+        bad.run_batch(profiles(10), pool="carriers:all", name="k", store=store, progress=False)
+    reopened = Batch.open("k", store)
+    assert reopened.status_counts()["pending"] == 10
+    assert repr(reopened).startswith("<Batch 'k' stopped with 10 not finished")
     good = Client(sandbox.api_key, base_url=sandbox.url)
     resumed = good.run_batch(
         profiles(10), pool="carriers:all", name="k", store=store, progress=False
@@ -161,7 +163,7 @@ def test_webhook_mode_needs_no_polls(sandbox, tmp_path, free_tcp_port) -> None:
 def test_error_rate_every_row_finishes(make_sandbox, tmp_path) -> None:
     sb = make_sandbox(error_rate=0.1, seed=5)
     client = Client(sb.api_key, base_url=sb.url)
-    client._async.retry_policy.base_delay = 0.01
+    client.retry_policy.base_delay = 0.01
     batch = client.run_batch(
         profiles(40), pool="carriers:all", name="e", store=tmp_path / "j.sqlite", progress=False
     )

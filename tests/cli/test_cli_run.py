@@ -69,7 +69,7 @@ def test_malformed_row_exits_1_naming_row_and_field(
     assert results.evaluations.set_index("row").loc[3, "error_code"] == "invalid_profile"
 
 
-def test_unknown_pool_rows_are_listed_and_exit_1(
+def test_unknown_pool_is_said_once_and_exit_1(
     cli: Any, sandbox_server: Sandbox, tmp_path: Path, make_profiles: Any, env_for: Any
 ) -> None:
     make_profiles(tmp_path / "profiles.csv", 4)
@@ -82,7 +82,23 @@ def test_unknown_pool_rows_are_listed_and_exit_1(
     assert done.code == 1, done.output
     assert "completed 4" in done.stdout
     listed = [line for line in done.stdout.splitlines() if "(carriers:nope)" in line]
-    assert len(listed) == 4
+    assert listed == [
+        "  4 rows (0-3) (carriers:nope): error (unknown_pool): pool 'carriers:nope' was "
+        "refused by the API (422): Unknown pool: carriers:nope"
+    ]
+
+
+def test_only_an_unknown_pool_writes_no_empty_tables(
+    cli: Any, sandbox_server: Sandbox, tmp_path: Path, make_profiles: Any, env_for: Any
+) -> None:
+    make_profiles(tmp_path / "profiles.csv", 50)
+
+    done = cli("run", "profiles.csv", "--pool", "carriers:nope", env=env_for(sandbox_server))
+
+    assert done.code == 1, done.output
+    assert "no evaluation finished: no tables written" in done.stdout
+    assert not (tmp_path / "nexio-results").exists()
+    assert len([line for line in done.stdout.splitlines() if "carriers:nope" in line]) == 1
 
 
 def test_dry_run_sends_nothing_and_needs_no_key(

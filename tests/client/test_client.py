@@ -76,7 +76,7 @@ def test_environment_defaults(sandbox, monkeypatch) -> None:
         (lambda c: c.get("eval_doesnotexist"), NotFoundError, 404),
         (
             # past the local checks, straight to the server
-            lambda c: c._loop.run(c._async._submit({"entity": ""}, "carriers:all")),
+            lambda c: c._loop.run(c.async_client.transport.submit({"entity": ""}, "carriers:all")),
             BadRequestError,
             400,
         ),
@@ -134,7 +134,7 @@ def test_burst_of_three_windows_stays_within_the_limit(make_sandbox) -> None:
 def test_server_errors_are_retried(make_sandbox) -> None:
     sb = make_sandbox(error_rate=0.3, seed=3)
     client = Client(sb.api_key, base_url=sb.url, max_retries=8)
-    client._async.retry_policy.base_delay = 0.001
+    client.retry_policy.base_delay = 0.001
     evs = [client.submit({"entity": f"e{i}"}, pool="carriers:all") for i in range(20)]
     for ev in evs:
         assert client.get(ev.eval_id).eval_id == ev.eval_id
@@ -149,7 +149,7 @@ def test_connection_refused_is_a_connection_error() -> None:
     port = sock.getsockname()[1]
     sock.close()  # nothing listens there now
     client = Client("nx_test_k", base_url=f"http://127.0.0.1:{port}", max_retries=1)
-    client._async.retry_policy.base_delay = 0.001
+    client.retry_policy.base_delay = 0.001
     with pytest.raises(nexio_lab.APIConnectionError) as info:
         client.submit(PROFILE, pool="carriers:all")
     assert not isinstance(info.value, SubmissionUncertainError)

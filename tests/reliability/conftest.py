@@ -106,8 +106,8 @@ def make_client() -> Iterator[Callable[..., Client]]:
 
     def make(url: str, api_key: str | None = None, **options: Any) -> Client:
         client = Client(api_key or SANDBOX_KEY, base_url=url, **options)
-        client._async.retry_policy.base_delay = 0.01
-        client._async.retry_policy.max_delay = 0.05
+        client.retry_policy.base_delay = 0.01
+        client.retry_policy.max_delay = 0.05
         made.append(client)
         return client
 

@@ -105,7 +105,7 @@ def test_429_storm_at_a_tight_limit(
     batch = _run(client, profiles(20), tmp_path / "j.sqlite", "tight")
     assert batch.status_counts()["completed"] == 20
     limited = sandbox.stats()["by_status"].get("429", 0)
-    assert limited == client._async.limiter.rate_limited <= 1  # the limiter waits instead
+    assert limited == client.limiter.rate_limited <= 1  # the limiter waits instead
     line = batch_line("tight rate limit (6 per 0.5 s)", batch, sandbox, 20, reliability)
     assert line.lost == 0 and line.duplicates == 0
 

@@ -153,7 +153,7 @@ def test_post_429_with_headers_waits_for_the_reset(
     posts = [r for r in server.requests if r.method == "POST"]
     assert len(posts) == 2 and len(sandbox.jobs()) == 1
     assert posts[1].at >= reset_at - 0.01  # the retry waited for the announced reset
-    assert client._async.limiter.rate_limited == 1
+    assert client.limiter.rate_limited == 1
     assert evaluation.eval_id == sandbox.jobs()[0]["eval_id"]
     reliability(
         "POST: 429 with X-RateLimit-Reset",
