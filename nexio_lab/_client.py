@@ -215,9 +215,12 @@ class Client:
     Calls run on a private event loop thread, so they also work inside Jupyter. The
     arguments are :class:`AsyncClient`'s.
 
-    >>> from nexio_lab import Client, sandbox                        # doctest: +SKIP
-    >>> with sandbox.run() as sb, Client(sb.api_key, base_url=sb.url) as client:
-    ...     ev = client.wait(client.submit({"entity": "acme"}, pool="carriers:all").eval_id)
+    >>> from nexio_lab import Client, sandbox
+    >>> with sandbox.run(speed=1000) as sb, Client(sb.api_key, base_url=sb.url) as client:
+    ...     ev = client.submit({"entity": "acme", "state": "CA"}, pool="carriers:all")
+    ...     ev = client.wait(ev.eval_id, poll_interval=0.05)
+    >>> ev.status, ev.candidates[0].rank
+    ('completed', 1)
     """
 
     def __init__(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["FINISHED", "IN_FLIGHT", "OPEN", "TERMINAL", "Status", "is_ok"]
+__all__ = ["BATCH_STATUSES", "FINISHED", "IN_FLIGHT", "OPEN", "TERMINAL", "Status", "is_ok"]
 
 
 class Status(StrEnum):
@@ -28,6 +28,8 @@ class Status(StrEnum):
     UNCERTAIN = "uncertain"  # the POST was sent but its answer lost: may exist and be billed
 
 
+#: A row's statuses in the order front-ends show them (``submitting`` shows as pending).
+BATCH_STATUSES: tuple[str, ...] = tuple(str(s) for s in Status if s != Status.SUBMITTING)
 #: The API is done with the evaluation (with or without results).
 TERMINAL = frozenset({Status.COMPLETED, Status.FAILED})
 #: Submitted and waiting for a result.

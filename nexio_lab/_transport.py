@@ -290,16 +290,16 @@ class Transport:
                 message = f"the {status} answer was not a JSON object (truncated?)"
                 raise (APIConnectionError(message) if idempotent else _Uncertain(message))
             error = error_from_response(status, response.content, response.headers)
-            outcome = (
+            retryable: Outcome | None = (
                 Outcome.RATE_LIMITED
                 if isinstance(error, RateLimitError)
                 else Outcome.SERVER_ERROR
                 if isinstance(error, ServerError)
                 else None
             )
-            if outcome and policy.should_retry(outcome, attempt=attempt, idempotent=idempotent):
+            if retryable and policy.should_retry(retryable, attempt=attempt, idempotent=idempotent):
                 logger.info("%s %s -> %s; retrying", method, path, status)
-                if outcome is Outcome.SERVER_ERROR or self.limiter.available() is None:
+                if retryable is Outcome.SERVER_ERROR or self.limiter.available() is None:
                     await asyncio.sleep(policy.backoff(attempt))
                 # after a 429 the limiter itself waits for the reset
                 attempt += 1

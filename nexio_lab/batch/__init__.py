@@ -5,6 +5,7 @@
 ('pending', 'queued', 'processing')
 """
 
+from ..progress import BATCH_STATUSES, BatchProgress
 from ._batch import (
     CONFIRM_ABOVE,
     Batch,
@@ -18,7 +19,6 @@ from ._batch import (
 )
 from ._inputs import InputError, read_profiles
 from ._journal import Journal, JournalError, default_store
-from ._progress import BATCH_STATUSES, BatchProgress
 
 __all__ = [
     "BATCH_STATUSES",

@@ -18,10 +18,10 @@ from .._exceptions import NexioError, ProfileError
 from .._profile import MissingPolicy
 from .._status import OPEN, Status, is_ok
 from .._warn import warn
+from ..progress import BATCH_STATUSES, BatchProgress
 from ._engine import Engine
 from ._inputs import read_profiles
 from ._journal import Journal, PlannedRow, fingerprint
-from ._progress import BATCH_STATUSES, BatchProgress
 
 if TYPE_CHECKING:
     import threading

@@ -37,8 +37,8 @@ from .._exceptions import (
 from .._limiter import Slot
 from .._models import Evaluation
 from .._status import IN_FLIGHT, Status
+from ..progress import BatchProgress
 from ._journal import Journal
-from ._progress import BatchProgress
 from ._scheduler import Job, PollScheduler
 from ._timing import DurationModel
 
@@ -265,8 +265,8 @@ class Engine:
                 self._fail_dead_pool(job)
                 continue
             return self._submit(job, slot)
-        job = self.scheduler.take()
-        return None if job is None else self._poll(job, slot)
+        due = self.scheduler.take()
+        return None if due is None else self._poll(due, slot)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], slot: Slot) -> None:
         async def guarded() -> None:

@@ -13,7 +13,7 @@ from ._palette import STAGE_COLORS
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.container import BarContainer
-    from matplotlib.text import Text
+    from matplotlib.text import Annotation
 
 __all__ = ["funnel"]
 
@@ -55,7 +55,7 @@ def funnel(
 
     ax = axes(ax, 8, 0.75 * len(values) + 1.6)
     height = 0.8 / len(STAGES)
-    labelled: list[tuple[BarContainer, list[Text]]] = []
+    labelled: list[tuple[BarContainer, list[Annotation]]] = []
     for s, (stage, color) in enumerate(zip(STAGES, STAGE_COLORS, strict=True)):
         positions = [g + (s - 1) * height for g in range(len(values))]
         bars = ax.barh(positions, values[stage].to_numpy(dtype=float), height, color=color,
@@ -74,7 +74,7 @@ def funnel(
     return ax
 
 
-def make_room_for_labels(ax: Axes, labelled: list[tuple[BarContainer, list[Text]]]) -> None:
+def make_room_for_labels(ax: Axes, labelled: list[tuple[BarContainer, list[Annotation]]]) -> None:
     """Widen the x range so every value label right of its bar ends inside the axes.
 
     Labels are sized in points, the axes in data units: only a layout pass tells how much

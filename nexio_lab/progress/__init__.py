@@ -1,6 +1,6 @@
 """Progress front-ends for running batches: a Jupyter widget, a terminal line, log lines.
 
-The batch engine produces :class:`~nexio_lab.batch._progress.BatchProgress` snapshots and
+The batch engine produces :class:`~nexio_lab.progress.BatchProgress` snapshots and
 calls a :class:`ProgressReporter`; :func:`auto_progress` picks the right one.
 
 >>> from nexio_lab.progress import auto_progress
@@ -9,12 +9,15 @@ True
 """
 
 from ._base import ProgressReporter, ThrottledReporter
+from ._state import BATCH_STATUSES, BatchProgress
 from .auto import auto_progress, in_jupyter_kernel
 from .console import ConsoleProgress
 from .log import LogProgress
 from .widget import WidgetProgress
 
 __all__ = [
+    "BATCH_STATUSES",
+    "BatchProgress",
     "ConsoleProgress",
     "LogProgress",
     "ProgressReporter",

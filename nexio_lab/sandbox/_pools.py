@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -309,7 +310,7 @@ def _carriers(seed: int) -> tuple[Pool, Pool]:
     service = gen.beta(3.5, 2, n)
     service[national] = gen.uniform(0.5, 0.9, n_national)
 
-    columns = dict(
+    columns: dict[str, Any] = dict(
         kind="carrier",
         names=tuple(names),
         licensed=licensed,
@@ -325,7 +326,7 @@ def _carriers(seed: int) -> tuple[Pool, Pool]:
         service=service,
     )
     everyone = Pool(pool_id="carriers:all", **columns)
-    majors = {
+    majors: dict[str, Any] = {
         k: (v[:n_national] if isinstance(v, np.ndarray | tuple) else v) for k, v in columns.items()
     }
     return everyone, Pool(pool_id="carriers:tier1", **majors)

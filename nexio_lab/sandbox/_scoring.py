@@ -60,8 +60,12 @@ class ProfileFacts:
                 revenue = float(revenue.replace(",", "").replace("$", ""))
             except ValueError:
                 revenue = None
-        usable = isinstance(revenue, int | float) and not isinstance(revenue, bool)
-        if not (usable and math.isfinite(revenue) and revenue > 0):
+        if not (
+            isinstance(revenue, int | float)
+            and not isinstance(revenue, bool)
+            and math.isfinite(revenue)
+            and revenue > 0
+        ):
             revenue = None
         return cls(
             state=state if state in STATE_INDEX else None,
@@ -144,7 +148,7 @@ def assess(pool: Pool, profile: Mapping[str, Any], *, seed: int, shortlist: int)
 
     appetite = pool.appetite[idx, li] if li is not None else pool.appetite_mean[idx]
     coverage = pool.breadth[idx, li] if li is not None else pool.breadth_mean[idx]
-    home = 0.0
+    home: float | np.ndarray = 0.0
     if s is not None:
         region = pool.home_region[idx]
         home = np.where(region == STATE_REGION[s], 1.0, np.where(region < 0, 0.4, 0.0))
@@ -152,7 +156,7 @@ def assess(pool: Pool, profile: Mapping[str, Any], *, seed: int, shortlist: int)
         # 0 at the centre of the candidate's revenue band (in log dollars), 1 at its edges.
         lo, hi = pool.rev_min[idx], pool.rev_max[idx]
         edge = np.abs(2 * r - lo - hi) / np.maximum(hi - lo, 1e-6)
-        strain = np.clip(r - pool.capacity[idx], 0.0, 2.0)
+        strain: float | np.ndarray = np.clip(r - pool.capacity[idx], 0.0, 2.0)
     else:
         edge = np.full(len(idx), 0.5)
         strain = 0.0

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from nexio_lab.batch._progress import BatchProgress
+from nexio_lab.progress import BatchProgress
 
 
 class FakeClock:

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import io
 
-from nexio_lab.batch._progress import BatchProgress
-from nexio_lab.progress import ConsoleProgress
+from nexio_lab.progress import BatchProgress, ConsoleProgress
 
 
 def last_line(text: str) -> str:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from nexio_lab.batch._progress import BATCH_STATUSES, BatchProgress
+from nexio_lab.progress import BATCH_STATUSES, BatchProgress
 from nexio_lab.progress import _format as fmt
 
 

@@ -4,8 +4,7 @@ import re
 
 import pytest
 
-from nexio_lab.batch._progress import BATCH_STATUSES, BatchProgress
-from nexio_lab.progress import ProgressReporter, WidgetProgress
+from nexio_lab.progress import BATCH_STATUSES, BatchProgress, ProgressReporter, WidgetProgress
 
 
 def chip_counts(html_text: str) -> dict[str, int]:

@@ -7,18 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-#: Batch statuses of a row, in the order front-ends show them.
-BATCH_STATUSES = (
-    "pending",  # journaled, not yet sent
-    "queued",  # accepted by the API (202), waiting for a worker
-    "processing",  # the pipeline is running
-    "completed",  # finished with results
-    "failed",  # finished at the API without results
-    "error",  # rejected locally or by the API, or given up on (e.g. deadline)
-    "uncertain",  # the POST was sent but its answer lost: may exist and be billed
-)
+from .._status import BATCH_STATUSES, FINISHED
+
+__all__ = ["BATCH_STATUSES", "FINISHED_STATUSES", "BatchProgress"]
+
 #: Statuses after which a row needs nothing more in this run.
-FINISHED_STATUSES = frozenset({"completed", "failed", "error", "uncertain"})
+FINISHED_STATUSES = FINISHED
 
 
 @dataclass(frozen=True, slots=True)
