@@ -140,7 +140,7 @@ class Journal:
         try:
             with self._lock, self._db:  # a transaction: all or nothing
                 if many:
-                    self._db.executemany(sql, params)  # type: ignore[arg-type]
+                    self._db.executemany(sql, params)
                 else:
                     self._db.execute(sql, tuple(params))
         except sqlite3.Error as exc:
