@@ -197,3 +197,21 @@ def test_dry_run_plan_sends_nothing(sandbox) -> None:
     assert plan.billable == 20 and plan.evaluations == 20 and not plan.errors
     assert "20" in str(plan)
     assert sandbox.stats()["requests"] == 0
+
+
+def test_warnings_point_at_the_callers_line(sandbox, tmp_path) -> None:
+    client = Client(sandbox.api_key, base_url=sandbox.url)
+    rows = [{"entity": "a"}, {"state": "CA"}]  # the second has no entity
+    with pytest.warns(UserWarning, match="rejected locally") as caught:
+        client.run_batch(rows, pool="carriers:all", name="w", store=tmp_path / "j", progress=False)
+    assert [w.filename for w in caught] == [__file__]
+
+
+def test_a_typo_in_a_client_option_names_the_client() -> None:
+    with pytest.raises(
+        TypeError, match=r"Client.__init__\(\) got an unexpected keyword argument 'timout'"
+    ):
+        Client("nx_test_x", base_url="http://127.0.0.1:9", timout=3)  # type: ignore[call-arg]
+    client = Client("nx_test_x", base_url="http://127.0.0.1:9")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'pool_'"):
+        client.run_batch([{"entity": "a"}], pool_="x")  # type: ignore[call-arg]
