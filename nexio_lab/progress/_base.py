@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-from nexio_lab.progress._state import BatchProgress
+from ._state import BatchProgress
 
 #: Seconds between two renders of a live display: "a few times a second" at most.
 MIN_RENDER_INTERVAL_S = 0.2

@@ -4,7 +4,7 @@ Each helper takes a :class:`~nexio_lab.progress.BatchProgress` and returns a sho
 string, or ``None`` when the snapshot does not know that figure yet (front-ends then leave it
 out rather than print a placeholder).
 
->>> from nexio_lab.progress._state import BatchProgress
+>>> from nexio_lab.progress import BatchProgress
 >>> p = BatchProgress(name="demo", total=60, counts={"completed": 23}, budget_remaining=37,
 ...                   budget_limit=60, reset_in_s=2.1, throughput_per_s=12.34, eta_s=65)
 >>> done_text(p), budget_text(p), throughput_text(p), eta_text(p)
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from nexio_lab.progress._state import BATCH_STATUSES, BatchProgress
+from ._state import BATCH_STATUSES, BatchProgress
 
 #: Longest error text shown; API errors can carry whole response bodies.
 MAX_ERROR_CHARS = 200
@@ -24,7 +24,7 @@ MAX_ERROR_CHARS = 200
 def status_counts(p: BatchProgress) -> list[tuple[str, int]]:
     """Every known status in display order (zeros included), then any unknown ones.
 
-    >>> from nexio_lab.progress._state import BatchProgress
+    >>> from nexio_lab.progress import BatchProgress
     >>> status_counts(BatchProgress("b", 2, {"completed": 1, "on_hold": 1}))[-2:]
     [('uncertain', 0), ('on_hold', 1)]
     """
@@ -37,7 +37,7 @@ def status_counts(p: BatchProgress) -> list[tuple[str, int]]:
 def counts_text(p: BatchProgress, *, skip_zero: bool = False) -> str:
     """``"pending 3 · queued 0 · ..."``; with ``skip_zero`` only the statuses in use.
 
-    >>> from nexio_lab.progress._state import BatchProgress
+    >>> from nexio_lab.progress import BatchProgress
     >>> counts_text(BatchProgress("b", 4, {"completed": 3, "error": 1}), skip_zero=True)
     'completed 3 · error 1'
     """
@@ -130,7 +130,7 @@ def stats_text(p: BatchProgress) -> str:
 def summary_line(p: BatchProgress) -> str:
     """Everything on one line, for logs and plain text.
 
-    >>> from nexio_lab.progress._state import BatchProgress
+    >>> from nexio_lab.progress import BatchProgress
     >>> summary_line(BatchProgress("demo", 2, {"completed": 2}, finished=True))
     'demo: 2/2 (100%) finished · completed 2 · elapsed 0s'
     """

@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from typing import IO, TYPE_CHECKING
 
-from nexio_lab.progress._state import BatchProgress
-
 from . import _format as fmt
 from ._base import MIN_RENDER_INTERVAL_S, Clock, ThrottledReporter
+from ._state import BatchProgress
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -22,7 +21,7 @@ class ConsoleProgress(ThrottledReporter):
         demo:  40%|████      | 4/10, completed 4 · queued 6 · budget 37/60, reset in 2.1 s · ETA 8s
 
     >>> import io
-    >>> from nexio_lab.progress._state import BatchProgress
+    >>> from nexio_lab.progress import BatchProgress
     >>> out = io.StringIO()
     >>> c = ConsoleProgress(file=out)
     >>> c.close(BatchProgress("demo", 2, {"completed": 2}, finished=True))

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 import time
 
-from nexio_lab.progress._state import BatchProgress
-
 from . import _format as fmt
 from ._base import Clock, ThrottledReporter
+from ._state import BatchProgress
 
 #: Logger the lines go to; configure it (or the root logger) to see INFO lines.
 LOGGER_NAME = "nexio_lab.progress"
@@ -21,7 +20,7 @@ class LogProgress(ThrottledReporter):
         demo: 40/200 (20%) · completed 38 · error 2 · queued 12 · 6.1 eval/s · ETA 26s · ...
 
     >>> import logging
-    >>> from nexio_lab.progress._state import BatchProgress
+    >>> from nexio_lab.progress import BatchProgress
     >>> LogProgress(interval_s=30).interval_s
     30
     """

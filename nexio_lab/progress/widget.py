@@ -6,10 +6,9 @@ import html
 import time
 from typing import TYPE_CHECKING, Any
 
-from nexio_lab.progress._state import BatchProgress
-
 from . import _format as fmt
 from ._base import MIN_RENDER_INTERVAL_S, Clock, ThrottledReporter
+from ._state import BatchProgress
 
 if TYPE_CHECKING:
     import ipywidgets
@@ -37,7 +36,7 @@ class WidgetProgress(ThrottledReporter):
     It displays itself on the first update; at close the bar turns green when the batch
     ended well (``snapshot.ok``), red otherwise, and stays in the output as the summary.
 
-    >>> from nexio_lab.progress._state import BatchProgress
+    >>> from nexio_lab.progress import BatchProgress
     >>> w = WidgetProgress(display=False)
     >>> w.update(BatchProgress("demo", 4, {"completed": 1, "pending": 3}))
     >>> w.bar.value, w.bar.max, w.done_label.value
@@ -128,7 +127,7 @@ class WidgetProgress(ThrottledReporter):
 def counts_html(p: BatchProgress) -> str:
     """One coloured chip per status with its count, e.g. ``● completed 3``.
 
-    >>> from nexio_lab.progress._state import BatchProgress
+    >>> from nexio_lab.progress import BatchProgress
     >>> "completed</span> <b>3</b>" in counts_html(BatchProgress("b", 3, {"completed": 3}))
     True
     """
