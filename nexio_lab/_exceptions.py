@@ -60,6 +60,7 @@ class ProfileError(NexioError, ValueError):
         super().__init__(f"{', '.join(where)}: {message}" if where else message)
 
     def with_row(self, row: int) -> ProfileError:
+        """The same error, naming the input row it came from."""
         return ProfileError(self.reason, field=self.field, row=row)
 
 

@@ -113,6 +113,7 @@ class Candidate:
 
     @classmethod
     def from_json(cls, data: Any, rank: int) -> Candidate:
+        """Parse one element of ``candidates``; anything not a mapping is kept in ``raw``."""
         if not isinstance(data, Mapping):
             data = {"value": data}
         scores = data.get("scores")

@@ -134,6 +134,7 @@ class Journal:
             raise JournalError(f"cannot open the journal at {self.path}: {exc}") from exc
 
     def close(self) -> None:
+        """Close the database connection."""
         self._db.close()
 
     def _write(self, sql: str, params: Iterable[Any] = (), many: bool = False) -> None:
@@ -159,12 +160,15 @@ class Journal:
     # -- batches -----------------------------------------------------------------------------
 
     def batch_names(self) -> list[str]:
+        """Names of the batches this journal holds, oldest first."""
         return [r[0] for r in self._read("SELECT name FROM batches ORDER BY created_at")]
 
     def has_batch(self, name: str) -> bool:
+        """True when a batch of this name was journaled."""
         return bool(self._read("SELECT 1 FROM batches WHERE name = ?", (name,)))
 
     def create_batch(self, name: str, base_url: str, options: dict[str, Any]) -> None:
+        """Record a batch (once: a second call for the same name keeps the first)."""
         self._write(
             "INSERT OR IGNORE INTO batches (name, created_at, base_url, options) "
             "VALUES (?, ?, ?, ?)",
@@ -172,6 +176,7 @@ class Journal:
         )
 
     def existing_fingerprints(self, name: str) -> dict[tuple[int, str], str | None]:
+        """``(row, pool) -> fingerprint`` of the rows already journaled (for resume checks)."""
         rows = self._read("SELECT row, pool, fingerprint FROM rows WHERE batch = ?", (name,))
         return {(row, pool): fp for row, pool, fp in rows}
 
@@ -241,6 +246,7 @@ class Journal:
     # -- reading ------------------------------------------------------------------------------
 
     def status_counts(self, name: str) -> dict[str, int]:
+        """Rows per status; a duplicate row counts as whatever its original became."""
         # a duplicate row counts as whatever its original has become
         return dict(
             self._read(

@@ -28,9 +28,11 @@ class ProgressReporter(Protocol):
     True
     """
 
-    def update(self, snapshot: BatchProgress) -> None: ...
+    def update(self, snapshot: BatchProgress) -> None:
+        """Show a new snapshot (called a few times a second)."""
 
-    def close(self, snapshot: BatchProgress) -> None: ...
+    def close(self, snapshot: BatchProgress) -> None:
+        """Show the final snapshot; the batch has ended."""
 
 
 class ThrottledReporter:

@@ -52,6 +52,7 @@ class BatchProgress:
 
     @property
     def fraction(self) -> float:
+        """Share of rows done, 0.0 to 1.0 (1.0 for an empty batch)."""
         return self.done / self.total if self.total else 1.0
 
     @property
@@ -61,4 +62,5 @@ class BatchProgress:
         return self.finished and bad == 0 and self.done == self.total and not self.stopped_reason
 
     def count(self, status: str) -> int:
+        """Rows in ``status`` (0 when none)."""
         return self.counts.get(status, 0)

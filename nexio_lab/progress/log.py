@@ -39,6 +39,7 @@ class LogProgress(ThrottledReporter):
 
     @property
     def interval_s(self) -> float:
+        """Seconds between two log lines."""
         return self.min_interval_s
 
     def _render(self, snapshot: BatchProgress) -> None:
