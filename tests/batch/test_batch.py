@@ -215,3 +215,32 @@ def test_a_typo_in_a_client_option_names_the_client() -> None:
     client = Client("nx_test_x", base_url="http://127.0.0.1:9")
     with pytest.raises(TypeError, match="unexpected keyword argument 'pool_'"):
         client.run_batch([{"entity": "a"}], pool_="x")  # type: ignore[call-arg]
+
+
+class _CountingRows:
+    """An input that counts how often it is read through."""
+
+    def __init__(self, rows: list[dict[str, object]]) -> None:
+        self.rows = rows
+        self.reads = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self.reads += 1
+        return iter(self.rows)
+
+
+def test_the_input_is_read_once(sandbox, tmp_path) -> None:
+    rows = _CountingRows([{"entity": f"co-{i}"} for i in range(5)])
+    client = Client(sandbox.api_key, base_url=sandbox.url)
+    batch = client.run_batch(
+        rows, pools=["carriers:all", "carriers:tier1"], name="once", store=tmp_path / "j",
+        progress=False,
+    )  # fmt: skip
+    assert rows.reads == 1 and batch.ok
+    # a plan made first (the CLI's way: print it, ask, then run it) is not read again
+    rows = _CountingRows([{"entity": f"co-{i}"} for i in range(5)])
+    plan = plan_batch(rows, pool="carriers:all", name="planned")
+    batch = client.run_batch(
+        plan, pool="carriers:all", name="planned", store=tmp_path / "j", progress=False
+    )
+    assert rows.reads == 1 and batch.status_counts()["completed"] == 5
