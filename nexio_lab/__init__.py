@@ -29,11 +29,31 @@ from ._version import __version__
 from .batch import Batch, BatchOptions, BatchPlan, BatchProgress, InputError, JournalError
 
 if TYPE_CHECKING:
-    from .results import CompareSummary, ResultSet, compare, read_results, to_frames
+    from .results import (
+        CompareSummary,
+        ResultSet,
+        RunComparison,
+        agreement,
+        columns,
+        compare,
+        compare_runs,
+        read_results,
+        to_frames,
+    )
 
 # heavy parts (pandas, matplotlib, uvicorn) load on first use: `import nexio_lab` stays light
 _LAZY_MODULES = {"plots", "sandbox", "progress"}
-_LAZY_RESULTS = {"CompareSummary", "ResultSet", "compare", "read_results", "to_frames"}
+_LAZY_RESULTS = {
+    "CompareSummary",
+    "ResultSet",
+    "RunComparison",
+    "agreement",
+    "columns",
+    "compare",
+    "compare_runs",
+    "read_results",
+    "to_frames",
+}
 
 
 def __getattr__(name: str) -> object:
@@ -72,11 +92,15 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "ResultSet",
+    "RunComparison",
     "ServerError",
     "SubmissionUncertainError",
     "UnprocessableEntityError",
     "__version__",
+    "agreement",
+    "columns",
     "compare",
+    "compare_runs",
     "read_results",
     "to_frames",
 ]

@@ -10,10 +10,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import pandas as pd
+from typing import Any
 
 __all__ = [
     "CONFIDENCES",
@@ -175,14 +172,9 @@ class Evaluation:
             raw=data,
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        """This evaluation's candidates as a DataFrame (the ``candidates`` table contract)."""
-        from .results import to_frames
-
-        return to_frames([self]).candidates
-
     def _repr_html_(self) -> str:
-        from .results._html import evaluation_html
+        # Its candidates as a DataFrame: ``nexio_lab.to_frames(ev).candidates`` (results layer).
+        from ._display import evaluation_html
 
         return evaluation_html(self)
 

@@ -20,18 +20,31 @@ LABEL_MAX = 40
 ABSENT = "(absent)"
 
 
-def _comparison(data: Any, b: Any, by: str | None) -> pd.DataFrame:
+def _comparison(data: Any, b: Any, by: str | None, plot: str) -> pd.DataFrame:
     if isinstance(data, pd.DataFrame) and {"rank_a", "rank_b", "present"} <= set(data.columns):
-        return data
-    from ..results import compare
+        diff = data
+    else:
+        from ..results import compare
 
-    if isinstance(b, str) and by is None:
-        b, by = None, b
-    return compare(data, b, by=by)
+        if isinstance(b, str) and by is None:
+            b, by = None, b
+        diff = compare(data, b, by=by)
+    segments = list(pd.unique(diff["segment"])) if "segment" in diff else []
+    if len(segments) > 1:
+        shown = ", ".join(repr(str(s)) for s in segments[:6]) + (" ..." if len(segments) > 6 else "")
+        raise ValueError(
+            f"{plot} draws one comparison, and this one has {len(segments)} segments "
+            f"({shown}): pick one, e.g. diff[diff['segment'] == {str(segments[0])!r}], "
+            "or compare(..., by=..., ref=...) with two values"
+        )
+    return diff
 
 
 def _labels(diff: pd.DataFrame) -> tuple[str, str]:
     summary = diff.attrs.get("summary")
+    if summary is None and "segment" in diff and len(diff):
+        # a segment picked out of a comparison of several: its own summary
+        summary = (diff.attrs.get("summaries") or {}).get(diff["segment"].iloc[0])
     return (
         str(getattr(summary, "label_a", "A")),
         str(getattr(summary, "label_b", "B")),
@@ -59,7 +72,7 @@ def rank_shift(
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
 
-    diff = _comparison(data, b, by)
+    diff = _comparison(data, b, by, "rank_shift")
     label_a, label_b = _labels(diff)
     if entity is not None and "entity" in diff:
         diff = diff[diff["entity"].eq(entity).fillna(False).to_numpy(dtype=bool)]
@@ -140,7 +153,7 @@ def tier_transition(
 
     >>> ax = tier_transition(rs, by="pool")  # doctest: +SKIP
     """
-    diff = _comparison(data, b, by)
+    diff = _comparison(data, b, by, "tier_transition")
     label_a, label_b = _labels(diff)
     order = [str(t) for t in getattr(diff["tier_a"].dtype, "categories", [])]
 

@@ -1,16 +1,29 @@
-"""Write the results tables as Parquet or CSV, and read either back with the contract dtypes.
+"""Write the results tables as Parquet or CSV, locally or to any fsspec URL, and read them back.
 
-Next to the tables sits ``nexio-results.json``: the format, the contract version, the
-dimensions and every column's dtype (with categories). Parquet needs none of it (pyarrow
-keeps dtypes); CSV uses it to re-type what it read, and falls back on the column contract
-when the file is missing (e.g. CSVs made by hand).
+Layout: a folder (local path or URL such as ``s3://bucket/q4`` or ``memory://q4``) holding
+``evaluations``, ``candidates`` and ``scores``, each ``<table>.parquet`` (or ``.csv``), or,
+with ``partition_cols``, ``<table>/`` as a hive-partitioned Parquet dataset
+(``<table>/pool=carriers%3Aall/<part>.parquet``) that DuckDB, Polars, Spark and pyarrow read
+as one table. A path ending in ``.parquet`` or ``.csv`` names one file, not the folder of
+three tables: it is refused before anything is written.
+
+Parquet files describe themselves: each file's schema metadata holds, under the key
+``nexio_lab``, the table's name, the contract version, the dimensions and every column's
+dtype (with categories), so there is no sidecar file. A CSV file has no room for it: CSV
+folders keep ``nexio-results.json`` beside the tables (CSV readers skip it), and are typed by
+the column contract when it is missing (e.g. CSVs made by hand).
+
+URLs and ``storage_options`` work as in pandas; a URL whose filesystem package is not
+installed (``s3://`` without s3fs) fails naming the package, before anything is written.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -28,70 +41,198 @@ from ._columns import (
 )
 from ._frames import Tables
 
-__all__ = ["METADATA_FILE", "read_results", "write_results"]
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
 
+    from ._resultset import ResultSet
+
+__all__ = ["METADATA_FILE", "METADATA_KEY", "read_results", "write_results"]
+
+#: The CSV folder's sidecar (Parquet files carry the same in their schema metadata).
 METADATA_FILE = "nexio-results.json"
+#: The key of the Parquet schema metadata that holds the table's description.
+METADATA_KEY = b"nexio_lab"
 Format = Literal["parquet", "csv"]
 
 
-def write_results(results: Any, directory: str | Path, fmt: Format) -> Path:
-    """Write ``results``' three tables and the metadata file into ``directory``."""
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+def _filesystem(
+    path: str | os.PathLike[str], storage_options: Mapping[str, Any] | None, doing: str
+) -> tuple[AbstractFileSystem, str, bool]:
+    """The fsspec filesystem of ``path``, the path inside it, and whether it is local."""
+    import fsspec.core
+
+    text = os.fspath(path)
+    try:
+        fs, root = fsspec.core.url_to_fs(text, **dict(storage_options or {}))
+    except ImportError as exc:
+        protocol = text.split("://", 1)[0]
+        raise ImportError(
+            f"cannot {doing} {text!r}: the {protocol}:// filesystem needs a package that is "
+            f"not installed ({exc})"
+        ) from exc
+    except ValueError as exc:
+        if "protocol" not in str(exc).lower():
+            raise
+        raise ValueError(f"cannot {doing} {text!r}: {exc} (fsspec has no such filesystem)") from exc
+    local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
+    return fs, root.rstrip("/") or root, local
+
+
+def _join(root: str, name: str) -> str:
+    return f"{root}/{name}" if root else name
+
+
+def write_results(
+    results: ResultSet,
+    path: str | os.PathLike[str],
+    fmt: Format,
+    *,
+    partition_cols: Sequence[str] | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+) -> Path | str:
+    """Write ``results``' three tables into the folder ``path``; return it.
+
+    Returns a :class:`~pathlib.Path` for a local folder, else ``path`` as given.
+    """
+    text = os.fspath(path)
+    if text.rstrip("/").lower().endswith((".parquet", ".csv")):
+        raise ValueError(
+            f"{text!r} names one file, but the results are three tables "
+            f"({', '.join(TABLES)}): give a folder, e.g. {text.rstrip('/').rsplit('.', 1)[0]!r}, "
+            f"to get <folder>/evaluations.{fmt}, ...; for one table use pandas, e.g. "
+            f"results.candidates.to_{fmt}({text!r})"
+        )
     frames = {name: getattr(results, name) for name in TABLES}
+    parts = list(partition_cols or ())
+    if parts and fmt != "parquet":
+        raise ValueError("partition_cols is for Parquet only")
     for name, frame in frames.items():
-        path = out / f"{name}.{fmt}"
+        missing = [c for c in parts if c not in frame.columns]
+        if missing:
+            raise ValueError(
+                f"cannot partition the {name} table by {missing}: no such column there "
+                f"(partition columns must be in every table, e.g. pool, entity, row)"
+            )
+    fs, root, local = _filesystem(path, storage_options, "write to")
+    fs.makedirs(root, exist_ok=True)
+    dimensions = list(results.dimensions)
+    for name, frame in frames.items():
+        for stale in (_join(root, name), _join(root, f"{name}.{fmt}")):
+            if fs.exists(stale):
+                fs.rm(stale, recursive=True)
         if fmt == "parquet":
-            frame.to_parquet(path, index=False, engine="pyarrow")
+            _write_parquet(frame, name, dimensions, fs, root, local, parts)
         else:
             # ISO 8601 with offset keeps UTC times unambiguous; utf-8 keeps non-ASCII.
-            frame.to_csv(path, index=False, encoding="utf-8", date_format="%Y-%m-%dT%H:%M:%S.%f%z")
-    metadata = {
-        "format": fmt,
+            with fs.open(_join(root, f"{name}.csv"), "w", encoding="utf-8", newline="") as f:
+                frame.to_csv(f, index=False, date_format="%Y-%m-%dT%H:%M:%S.%f%z")
+    if fmt == "csv":
+        metadata = {
+            "format": fmt,
+            "contract_version": CONTRACT_VERSION,
+            "dimensions": dimensions,
+            "dtypes": {name: _dtype_specs(frame) for name, frame in frames.items()},
+        }
+        with fs.open(_join(root, METADATA_FILE), "w", encoding="utf-8") as f:
+            f.write(json.dumps(metadata, indent=1))
+    return Path(root) if local else text
+
+
+def _dtype_specs(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    return {str(col): _dtype_spec(dtype) for col, dtype in frame.dtypes.items()}
+
+
+def _write_parquet(
+    frame: pd.DataFrame,
+    name: str,
+    dimensions: list[str],
+    fs: AbstractFileSystem,
+    root: str,
+    local: bool,
+    partition_cols: list[str],
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    described = {
+        "table": name,
         "contract_version": CONTRACT_VERSION,
-        "dimensions": list(results.dimensions),
-        "dtypes": {
-            name: {str(col): _dtype_spec(dtype) for col, dtype in frame.dtypes.items()}
-            for name, frame in frames.items()
-        },
+        "dimensions": dimensions,
+        "dtypes": _dtype_specs(frame),
     }
-    (out / METADATA_FILE).write_text(json.dumps(metadata, indent=1), encoding="utf-8")
-    return out
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), METADATA_KEY: json.dumps(described).encode()}
+    )
+    filesystem = None if local else fs
+    if not partition_cols:
+        pq.write_table(table, _join(root, f"{name}.parquet"), filesystem=filesystem)
+    elif table.num_rows == 0:
+        # An empty table has no partitions: one file with every column keeps it readable.
+        fs.makedirs(_join(root, name), exist_ok=True)
+        pq.write_table(table, _join(root, f"{name}/part-0.parquet"), filesystem=filesystem)
+    else:
+        pq.write_to_dataset(
+            table, _join(root, name), partition_cols=partition_cols, filesystem=filesystem
+        )
 
 
-def read_results(directory: str | Path) -> Any:
-    """Read tables written by ``to_parquet`` or ``to_csv`` (auto-detected) as a ResultSet.
+def read_results(
+    path: str | os.PathLike[str], *, storage_options: Mapping[str, Any] | None = None
+) -> ResultSet:
+    """Read the folder ``to_parquet`` or ``to_csv`` wrote (auto-detected) as a ResultSet.
+
+    ``path`` is a local folder or an fsspec URL (``s3://bucket/q4``, ``memory://q4``, ...;
+    ``storage_options`` go to its filesystem). Parquet wins when a folder holds both
+    formats. A partitioned dataset comes back in the contract's column order and dtypes,
+    its rows sorted by ``row``, ``pool`` (and ``rank``).
 
     >>> import tempfile
     >>> from nexio_lab.results import ResultSet
-    >>> path = ResultSet.from_records([]).to_csv(tempfile.mkdtemp())
+    >>> path = ResultSet.from_records([]).to_parquet(tempfile.mkdtemp())
     >>> read_results(path).candidates.columns[:3].tolist()
     ['row', 'eval_id', 'entity']
     """
     from ._resultset import ResultSet
 
-    src = Path(directory)
-    metadata: dict[str, Any] = {}
-    if (src / METADATA_FILE).is_file():
-        metadata = json.loads((src / METADATA_FILE).read_text(encoding="utf-8"))
-    fmt = metadata.get("format")
-    if fmt not in ("parquet", "csv"):
-        fmt = next((f for f in ("parquet", "csv") if (src / f"evaluations.{f}").is_file()), None)
-    if fmt is None or not (src / f"evaluations.{fmt}").is_file():
+    fs, root, _ = _filesystem(path, storage_options, "read")
+    shown = os.fspath(path)
+    if fs.isfile(root):
+        raise ValueError(
+            f"{shown!r} is a file; read_results reads the folder that to_parquet/to_csv wrote "
+            "(for one table use pd.read_parquet or pd.read_csv)"
+        )
+    if fs.exists(_join(root, "evaluations.parquet")) or fs.isdir(_join(root, "evaluations")):
+        fmt: Format = "parquet"
+    elif fs.exists(_join(root, "evaluations.csv")):
+        fmt = "csv"
+    else:
         raise FileNotFoundError(
-            f"no evaluations.parquet or evaluations.csv in {src}: not a results directory"
+            f"no evaluations.parquet, evaluations/ or evaluations.csv in {shown}: "
+            "not a results directory"
         )
     frames: dict[str, pd.DataFrame] = {}
-    for name in TABLES:
-        path = src / f"{name}.{fmt}"
-        specs = metadata.get("dtypes", {}).get(name, {})
-        if fmt == "parquet":
-            frames[name] = _restore_categories(pd.read_parquet(path, engine="pyarrow"), specs)
-        else:
-            frames[name] = _read_csv(path, specs)
-    dimensions = tuple(metadata.get("dimensions") or _dimensions_of(frames["candidates"]))
-    if fmt == "csv" and not metadata.get("dtypes"):
-        _retype_by_contract(frames, dimensions)
+    dimensions: tuple[str, ...] | None = None
+    if fmt == "parquet":
+        for name in TABLES:
+            frames[name], described = _read_parquet(fs, root, name)
+            if described.get("dimensions") is not None:
+                dimensions = tuple(described["dimensions"])
+    else:
+        metadata: dict[str, Any] = {}
+        if fs.exists(_join(root, METADATA_FILE)):
+            with fs.open(_join(root, METADATA_FILE), "r", encoding="utf-8") as f:
+                metadata = json.loads(f.read())
+        for name in TABLES:
+            specs = metadata.get("dtypes", {}).get(name, {})
+            with fs.open(_join(root, f"{name}.csv"), "rb") as f:
+                frames[name] = _read_csv(f, specs)
+        if metadata.get("dimensions") is not None:
+            dimensions = tuple(metadata["dimensions"])
+        if not metadata.get("dtypes"):
+            dimensions = dimensions or _dimensions_of(frames["candidates"])
+            _retype_by_contract(frames, dimensions)
+    dimensions = dimensions if dimensions is not None else _dimensions_of(frames["candidates"])
     evaluations = frames["evaluations"]
     errors = evaluations.loc[
         evaluations["status"].ne("completed").fillna(True).to_numpy(dtype=bool),
@@ -99,6 +240,31 @@ def read_results(directory: str | Path) -> Any:
     ].reset_index(drop=True)
     tables = Tables(evaluations, frames["candidates"], frames["scores"], errors, dimensions)
     return ResultSet(tables=tables)
+
+
+def _read_parquet(
+    fs: AbstractFileSystem, root: str, name: str
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    single = _join(root, f"{name}.parquet")
+    partitioned = not fs.exists(single)
+    if partitioned:
+        table = pq.ParquetDataset(_join(root, name), filesystem=fs, partitioning="hive").read()
+    else:
+        table = pq.read_table(single, filesystem=fs)
+    raw = (table.schema.metadata or {}).get(METADATA_KEY)
+    described: dict[str, Any] = json.loads(raw) if raw else {}
+    specs: dict[str, dict[str, Any]] = described.get("dtypes", {})
+    frame = table.to_pandas()
+    if partitioned:
+        # Partition columns come back last and as categories: put back order and dtypes.
+        for col in (c for c in specs if c in frame and _dtype_spec(frame[c].dtype) != specs[c]):
+            frame[col] = _coerce(frame[col].astype("string"), specs[col])
+        frame = frame[[c for c in specs if c in frame] + [c for c in frame if c not in specs]]
+        keys = [c for c in ("row", "pool", "rank") if c in frame]
+        frame = frame.sort_values(keys, kind="stable").reset_index(drop=True) if keys else frame
+    return _restore_categories(frame, specs), described
 
 
 def _dtype_spec(dtype: Any) -> dict[str, Any]:
@@ -121,9 +287,11 @@ def _restore_categories(frame: pd.DataFrame, specs: dict[str, dict[str, Any]]) -
     return frame
 
 
-def _read_csv(path: Path, specs: dict[str, dict[str, Any]]) -> pd.DataFrame:
+def _read_csv(source: Any, specs: dict[str, dict[str, Any]]) -> pd.DataFrame:
     # Everything as text first (empty -> NA), then each column to its recorded dtype.
-    raw = pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""], encoding="utf-8")
+    raw = pd.read_csv(
+        source, dtype="string", keep_default_na=False, na_values=[""], encoding="utf-8"
+    )
     return pd.DataFrame({col: _coerce(raw[col], specs.get(col)) for col in raw.columns})
 
 

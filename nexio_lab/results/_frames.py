@@ -31,17 +31,29 @@ from ._columns import (
     tier_dtype,
 )
 
-__all__ = ["Tables", "build_tables", "records_from_evaluations"]
+__all__ = ["Tables", "build_tables", "records_from_evaluations", "tier_numbers"]
 
 _LEVEL_CODE = {level: code for code, level in enumerate(LEVELS)}
 
 
 class Tables(NamedTuple):
+    """The four tables of some results and the dimensions of ``candidates``' level columns.
+
+    The one tables type of the package: built here, read back by ``read_results``, held by
+    a ResultSet, used by the plots.
+    """
+
     evaluations: pd.DataFrame
     candidates: pd.DataFrame
     scores: pd.DataFrame
     errors: pd.DataFrame
     dimensions: tuple[str, ...]
+
+
+def tier_numbers(tiers: pd.Categorical) -> pd.arrays.IntegerArray:
+    """``tier_num``: 1-based position of each tier in its ordered dtype, missing stays missing."""
+    codes = np.asarray(tiers.codes)
+    return pd.arrays.IntegerArray((codes + 1).astype(np.int8), codes < 0)
 
 
 def records_from_evaluations(
@@ -297,12 +309,14 @@ def _candidate_tables(
         )
         for j, dim in enumerate(dimensions)
     }
+    tiers = _categorical([c.get("tier") for c in objs], tier_dtype)
     candidates = pd.DataFrame(
         {
             **key_cols,
             "rank": rank,
             "name": names,
-            "tier": _categorical([c.get("tier") for c in objs], tier_dtype),
+            "tier": tiers,
+            "tier_num": tier_numbers(tiers),
             "confidence": _categorical([c.get("confidence") for c in objs], confidence_dtype),
             "reasoning": _strings([c.get("reasoning") for c in objs]),
             **wide_levels,

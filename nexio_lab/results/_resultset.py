@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,26 +77,62 @@ class ResultSet:
         return self.tables.dimensions
 
     # Export -------------------------------------------------------------------------------
-    def to_parquet(self, directory: str | Path) -> Path:
-        """Write ``evaluations/candidates/scores.parquet`` into ``directory``; return it.
+    def to_parquet(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        partition_cols: Sequence[str] | None = None,
+        storage_options: Mapping[str, Any] | None = None,
+    ) -> Path | str:
+        """Write ``evaluations``, ``candidates`` and ``scores`` as Parquet into the folder ``path``.
+
+        ``path`` is a local folder or an fsspec URL (``s3://bucket/q4``, ``memory://q4``;
+        ``storage_options`` as in pandas). Each table is one file, readable alone by pandas,
+        DuckDB, Polars or Spark; its schema metadata describes it, so no other file is
+        written. ``partition_cols`` (columns of every table, e.g. ``["pool"]``) writes each
+        table as a hive-partitioned dataset folder instead. A path ending in ``.parquet`` is
+        refused: it names one file, and the results are three tables. Returns the folder (a
+        Path when local, else ``path``); :func:`~nexio_lab.read_results` reads it back.
 
         >>> import tempfile
         >>> out = ResultSet.from_records([]).to_parquet(tempfile.mkdtemp())
-        >>> sorted(p.name for p in out.iterdir())[:2]
-        ['candidates.parquet', 'evaluations.parquet']
+        >>> sorted(p.name for p in out.iterdir())
+        ['candidates.parquet', 'evaluations.parquet', 'scores.parquet']
         """
         from ._export import write_results
 
-        return write_results(self, directory, "parquet")
+        return write_results(
+            self,
+            path,
+            "parquet",
+            partition_cols=partition_cols,
+            storage_options=storage_options,
+        )
 
-    def to_csv(self, directory: str | Path) -> Path:
-        """Write ``evaluations/candidates/scores.csv`` (UTF-8) into ``directory``; return it."""
+    def to_csv(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        storage_options: Mapping[str, Any] | None = None,
+    ) -> Path | str:
+        """Write ``evaluations/candidates/scores.csv`` (UTF-8) into the folder ``path``.
+
+        As :meth:`to_parquet`; CSV cannot hold dtypes, so ``nexio-results.json`` beside the
+        tables records them for :func:`~nexio_lab.read_results`.
+        """
         from ._export import write_results
 
-        return write_results(self, directory, "csv")
+        return write_results(self, path, "csv", storage_options=storage_options)
 
     # Compare and plots --------------------------------------------------------------------
-    def compare(self, other: Any = None, *, by: str | None = None, k: int = 10) -> pd.DataFrame:
+    def compare(
+        self,
+        other: Any = None,
+        *,
+        by: str | None = None,
+        ref: Hashable | None = None,
+        k: int = 10,
+    ) -> pd.DataFrame:
         """Compare with another result set/batch/evaluation, or split this one on a column.
 
         ``rs.compare("pool")`` is ``compare(rs, by="pool")``; see :func:`compare`.
@@ -104,7 +141,7 @@ class ResultSet:
 
         if isinstance(other, str) and by is None:
             other, by = None, other
-        return compare(self, other, by=by, k=k)
+        return compare(self, other, by=by, ref=ref, k=k)
 
     @property
     def plot(self) -> PlotAccessor:

@@ -263,8 +263,13 @@ def test_accessor_and_split(batch: ResultSet, tmp_path: Path) -> None:
     diagonal = np.diag(ax.images[0].get_array())
     assert diagonal.sum() == len(batch.candidates)
     render(ax, tmp_path, "accessor")
-    with pytest.raises(ValueError, match="exactly two distinct values"):
-        plot.rank_shift("pool")  # three pools
+    with pytest.raises(ValueError, match=r"rank_shift draws one comparison.*3 segments"):
+        plot.rank_shift("pool")  # three pools: each against the other two
+    diff = batch.compare("pool")
+    one = diff[diff["segment"] == diff["segment"].iloc[0]]
+    ax = tier_transition(one)
+    assert ax.get_xlabel() == f"tier on {one['segment'].iloc[0]}"
+    assert ax.get_ylabel() == f"tier on all but {one['segment'].iloc[0]}"
 
 
 def test_rejects_what_it_cannot_plot() -> None:

@@ -171,15 +171,21 @@ def test_split_on_a_profile_column_of_evaluations() -> None:
     assert rows["C"]["rank_b"] == 1 and rows["C"]["rank_a"] == 3
 
 
-def test_split_needs_exactly_two_values() -> None:
+def test_split_needs_at_least_two_values() -> None:
     rs = ResultSet.from_records(
         [
             EvaluationRecord(row=i, pool=p, profile={"entity": "x"}, status="completed")
-            for i, p in enumerate(["p1", "p2", "p3"])
+            for i, p in enumerate(["p1", "p1"])
         ]
     )
-    with pytest.raises(ValueError, match=r"exactly two distinct values.*found 3: 'p1', 'p2', 'p3'"):
+    with pytest.raises(ValueError, match=r"at least two distinct values.*found 1: 'p1'"):
         compare(rs, by="pool")
+    with pytest.raises(ValueError, match=r"ref='p9' is not a value of 'pool'"):
+        compare(rs, by="pool", ref="p9")
+    with pytest.raises(ValueError, match=r"no value besides ref='p1'"):
+        compare(rs, by="pool", ref="p1")
+    with pytest.raises(TypeError, match="go with by="):
+        compare(rs, rs, ref="p1")
     with pytest.raises(ValueError, match="no column 'nope'"):
         compare(rs, by="nope")
     with pytest.raises(TypeError, match="not both"):

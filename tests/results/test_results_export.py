@@ -26,10 +26,10 @@ def test_parquet_round_trips_exactly(which: str, request, tmp_path: Path) -> Non
     rs = ResultSet.from_records([]) if which == "empty" else request.getfixturevalue(which)
     out = rs.to_parquet(tmp_path / "out")
     assert out == tmp_path / "out"
+    # no sidecar: each file's schema metadata describes it
     assert sorted(p.name for p in out.iterdir()) == [
         "candidates.parquet",
         "evaluations.parquet",
-        "nexio-results.json",
         "scores.parquet",
     ]
     assert_same_tables(rs, read_results(out))
@@ -80,10 +80,12 @@ def test_csv_without_metadata_is_typed_by_the_contract(odd: ResultSet, tmp_path:
 
 
 def test_parquet_is_preferred_and_missing_results_fail_clearly(odd, tmp_path: Path) -> None:
-    odd.to_csv(tmp_path)
-    odd.to_parquet(tmp_path)  # both in one directory: the metadata (last write) decides
-    assert json.loads((tmp_path / "nexio-results.json").read_text())["format"] == "parquet"
-    assert_same_tables(odd, read_results(tmp_path))
+    odd.to_parquet(tmp_path)
+    odd.to_csv(tmp_path)  # both in one directory: Parquet wins, whichever came last
+    assert json.loads((tmp_path / "nexio-results.json").read_text())["format"] == "csv"
+    back = read_results(tmp_path)
+    assert_same_tables(odd, back)
+    assert back.candidates["tier"].dtype == odd.candidates["tier"].dtype
     with pytest.raises(FileNotFoundError, match="not a results directory"):
         read_results(tmp_path / "nowhere")
 
