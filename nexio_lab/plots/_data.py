@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -19,44 +18,41 @@ OTHER = "other"
 NONE = "(none)"
 
 
-@dataclass
-class Tables:
-    evaluations: pd.DataFrame | None
-    candidates: pd.DataFrame | None
-    scores: pd.DataFrame | None
-
-
-def tables_of(data: Any) -> Tables:
-    """The tables of a ResultSet/batch, an Evaluation, or one table given as a DataFrame."""
+def tables_of(data: Any) -> dict[str, pd.DataFrame]:
+    """The tables a plot can use, by name: all of a ResultSet/batch/Evaluation, or the one
+    table given as a DataFrame (the tables type itself is :class:`nexio_lab.results.Tables`).
+    """
     if isinstance(data, Evaluation):
         from ..results import to_frames
 
-        data = to_frames([data])
+        data = to_frames(data)
     if isinstance(data, pd.DataFrame):
         cols = set(data.columns)
         if {"dimension", "level_num"} <= cols:
-            return Tables(None, None, data)
+            return {"scores": data}
         if {"rank", "tier"} <= cols:
-            return Tables(None, data, None)
+            return {"candidates": data}
         if {"pool_size", "filtered"} <= cols:
-            return Tables(data, None, None)
+            return {"evaluations": data}
         raise ValueError(
             "a DataFrame to plot must be an evaluations, candidates or scores table "
-            f"(see nexio_lab.results), got columns {sorted(cols)[:12]}"
+            f"(see nexio_lab.columns()), got columns {sorted(cols)[:12]}"
         )
     frames = {name: getattr(data, name, None) for name in ("evaluations", "candidates", "scores")}
-    if not any(isinstance(f, pd.DataFrame) for f in frames.values()):
+    found = {k: v for k, v in frames.items() if isinstance(v, pd.DataFrame)}
+    if not found:
         raise TypeError(
             f"cannot plot a {type(data).__name__}: expected a ResultSet, batch, Evaluation "
             "or results DataFrame"
         )
-    return Tables(**{k: v if isinstance(v, pd.DataFrame) else None for k, v in frames.items()})
+    return found
 
 
-def need(frame: pd.DataFrame | None, table: str, plot: str) -> pd.DataFrame:
-    if frame is None:
+def need(tables: dict[str, pd.DataFrame], table: str, plot: str) -> pd.DataFrame:
+    """The table ``plot`` cannot do without, or an error saying what to pass."""
+    if table not in tables:
         raise ValueError(f"{plot} needs the {table} table; pass a ResultSet, batch or that table")
-    return frame
+    return tables[table]
 
 
 def default_by(frame: pd.DataFrame) -> str:

@@ -38,7 +38,7 @@ def funnel(
     >>> ax = funnel(rs, by="pool")  # doctest: +SKIP
     """
     tables = tables_of(data)
-    evaluations = need(tables.evaluations, "evaluations", "funnel")
+    evaluations = need(tables, "evaluations", "funnel")
     by = by or default_by(evaluations)
     frame, by = with_group(evaluations, by, evaluations)
     frame = frame[frame["pool_size"].notna().to_numpy(dtype=bool)]

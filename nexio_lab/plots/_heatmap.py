@@ -39,7 +39,7 @@ def score_heatmap(
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    candidates = need(tables_of(data).candidates, "candidates", "score_heatmap")
+    candidates = need(tables_of(data), "candidates", "score_heatmap")
     ids = candidates["eval_id"].dropna().unique().tolist()
     if eval_id is not None:
         candidates = candidates[candidates["eval_id"].eq(eval_id).fillna(False).to_numpy(bool)]

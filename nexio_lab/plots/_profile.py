@@ -32,9 +32,9 @@ def dimension_profile(
     >>> ax = dimension_profile(rs, by="profile_state")  # doctest: +SKIP
     """
     tables = tables_of(data)
-    scores = need(tables.scores, "scores", "dimension_profile")
+    scores = need(tables, "scores", "dimension_profile")
     by = by or default_by(scores)
-    frame, by = with_group(scores, by, tables.evaluations)
+    frame, by = with_group(scores, by, tables.get("evaluations"))
     frame["_group"] = frame["_group"].map(keep_top(frame.groupby("_group").size(), top_n))
     means = (
         frame.assign(_value=frame["level_num"].astype("float64"))

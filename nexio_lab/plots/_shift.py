@@ -31,7 +31,9 @@ def _comparison(data: Any, b: Any, by: str | None, plot: str) -> pd.DataFrame:
         diff = compare(data, b, by=by)
     segments = list(pd.unique(diff["segment"])) if "segment" in diff else []
     if len(segments) > 1:
-        shown = ", ".join(repr(str(s)) for s in segments[:6]) + (" ..." if len(segments) > 6 else "")
+        shown = ", ".join(repr(str(s)) for s in segments[:6]) + (
+            " ..." if len(segments) > 6 else ""
+        )
         raise ValueError(
             f"{plot} draws one comparison, and this one has {len(segments)} segments "
             f"({shown}): pick one, e.g. diff[diff['segment'] == {str(segments[0])!r}], "

@@ -44,9 +44,9 @@ def tier_distribution(
     >>> ax = tier_distribution(rs, by="pool")  # doctest: +SKIP
     """
     tables = tables_of(data)
-    candidates = need(tables.candidates, "candidates", "tier_distribution")
+    candidates = need(tables, "candidates", "tier_distribution")
     by = by or default_by(candidates)
-    frame, by = with_group(candidates, by, tables.evaluations)
+    frame, by = with_group(candidates, by, tables.get("evaluations"))
     tiers = (
         [NONE if pd.isna(t) else str(t) for t in frame["tier"].astype(object)] if len(frame) else []
     )

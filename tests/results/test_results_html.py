@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from nexio_lab._models import Evaluation
 from nexio_lab._display import evaluation_html
+from nexio_lab._models import Evaluation
 
 
 def test_evaluation_html_lists_the_top_candidates_escaped() -> None:
