@@ -319,13 +319,26 @@ class Batch:
         """The six plots of these results: ``batch.plot.tier_distribution()`` etc."""
         return self.results.plot
 
-    def to_parquet(self, directory: str | Path) -> Path:
-        """Write the tables as Parquet files into ``directory``; return it."""
-        return self.results.to_parquet(directory)
+    def to_parquet(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        partition_cols: Sequence[str] | None = None,
+        storage_options: Mapping[str, Any] | None = None,
+    ) -> Path | str:
+        """Write the tables as Parquet into the folder ``path`` (local or fsspec URL).
 
-    def to_csv(self, directory: str | Path) -> Path:
-        """Write the tables as CSV files into ``directory``; return it."""
-        return self.results.to_csv(directory)
+        See :meth:`nexio_lab.ResultSet.to_parquet`: ``batch.to_parquet("s3://bucket/q4")``.
+        """
+        return self.results.to_parquet(
+            path, partition_cols=partition_cols, storage_options=storage_options
+        )
+
+    def to_csv(
+        self, path: str | os.PathLike[str], *, storage_options: Mapping[str, Any] | None = None
+    ) -> Path | str:
+        """Write the tables as CSV into the folder ``path`` (see :meth:`ResultSet.to_csv`)."""
+        return self.results.to_csv(path, storage_options=storage_options)
 
     # -- control (sync batches started with Client.start_batch) ------------------------------
 
