@@ -72,15 +72,14 @@ class CompareSummary:
         return asdict(self)
 
 
+@dataclass(slots=True)
 class _Pair:
-    """One comparison to make: the A and B candidates, their labels, the segment's name."""
+    """One comparison to make: the segment's name, the A and B candidates, their labels."""
 
-    __slots__ = ("a", "b", "labels", "segment")
-
-    def __init__(
-        self, segment: str, a: pd.DataFrame, b: pd.DataFrame, labels: tuple[str, str]
-    ) -> None:
-        self.segment, self.a, self.b, self.labels = segment, a, b, labels
+    segment: str
+    a: pd.DataFrame
+    b: pd.DataFrame
+    labels: tuple[str, str]
 
 
 def compare(
@@ -440,10 +439,10 @@ def _summary(
     ranked = shared.dropna(subset=["rank_a", "rank_b"])
     ra = ranked["rank_a"].to_numpy(dtype=float)
     rb = ranked["rank_b"].to_numpy(dtype=float)
-    keys = list(out[list(key)].astype(object).itertuples(index=False, name=None))
-    top_a = {kk for kk, r in zip(keys, out["rank_a"], strict=True) if not pd.isna(r) and r <= k}
-    top_b = {kk for kk, r in zip(keys, out["rank_b"], strict=True) if not pd.isna(r) and r <= k}
-    union = top_a | top_b
+    # One row per key (each side was reduced to one row per key before the outer merge).
+    top_a = out["rank_a"].le(k).fillna(False).to_numpy(dtype=bool)
+    top_b = out["rank_b"].le(k).fillna(False).to_numpy(dtype=bool)
+    union = int((top_a | top_b).sum())
     return CompareSummary(
         label_a=labels[0],
         label_b=labels[1],
@@ -455,5 +454,5 @@ def _summary(
         same_tier_share=float(same.mean()) if len(shared) else float("nan"),
         spearman=spearman_rho(ra, rb),
         kendall=kendall_tau_b(ra, rb),
-        top_k_overlap=len(top_a & top_b) / len(union) if union else float("nan"),
+        top_k_overlap=int((top_a & top_b).sum()) / union if union else float("nan"),
     )

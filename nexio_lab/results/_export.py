@@ -135,7 +135,9 @@ def write_results(
         }
         with fs.open(_join(root, METADATA_FILE), "w", encoding="utf-8") as f:
             f.write(json.dumps(metadata, indent=1))
-    return Path(root) if local else text
+    if not local:
+        return text
+    return Path(root) if text.startswith("file://") else Path(text)
 
 
 def _dtype_specs(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:

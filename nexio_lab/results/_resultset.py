@@ -131,6 +131,7 @@ class ResultSet:
         *,
         by: str | None = None,
         ref: Hashable | None = None,
+        within: str | None = None,
         k: int = 10,
     ) -> pd.DataFrame:
         """Compare with another result set/batch/evaluation, or split this one on a column.
@@ -141,7 +142,7 @@ class ResultSet:
 
         if isinstance(other, str) and by is None:
             other, by = None, other
-        return compare(self, other, by=by, ref=ref, k=k)
+        return compare(self, other, by=by, ref=ref, within=within, k=k)
 
     @property
     def plot(self) -> PlotAccessor:

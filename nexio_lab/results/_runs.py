@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -94,10 +94,9 @@ def compare_runs(
         raise ValueError("on= needs at least one column to identify an evaluation")
     names = _labels(runs, labels)
     tables = [_run_tables(run, name, on) for run, name in zip(runs, names, strict=True)]
-    starts = [t[0] for t in tables]
     order = list(range(len(runs)))
-    if all(not pd.isna(s) for s in starts):
-        order.sort(key=lambda i: starts[i])
+    if all(not pd.isna(t.start) for t in tables):
+        order.sort(key=lambda i: tables[i].start)
     names = [names[i] for i in order]
     tables = [tables[i] for i in order]
     run_dtype = pd.CategoricalDtype(names, ordered=True)
@@ -105,27 +104,26 @@ def compare_runs(
     runs_frame = pd.DataFrame(
         {
             "run": pd.Categorical(names, dtype=run_dtype),
-            "started_at": pd.Series([t[0] for t in tables], dtype=object).astype(TIME_DTYPE),
-            "n_evaluations": [t[1] for t in tables],
-            "n_completed": [len(t[2]) for t in tables],
-            "n_candidates": [len(t[3]) for t in tables],
+            "started_at": pd.Series([t.start for t in tables], dtype=object).astype(TIME_DTYPE),
+            "n_evaluations": [t.n_evaluations for t in tables],
+            "n_completed": [len(t.done) for t in tables],
+            "n_candidates": [len(t.best) for t in tables],
         },
         columns=list(RUN_COLUMNS),
     ).astype({"n_evaluations": "int64", "n_completed": "int64", "n_candidates": "int64"})
 
-    seen = [t[3] for t in tables]
+    seen = [t.best for t in tables]
     tiers = tier_dtype({str(v) for c in seen for v in c["tier"].dropna().unique()})
     confidences = confidence_dtype(
         {str(v) for c in seen if "confidence" in c for v in c["confidence"].dropna().unique()}
     )
     candidates = _candidate_rows(on, names, tables, tiers, run_dtype)
     pairs = []
-    for (name_a, t_a), (name_b, t_b) in zip(
-        zip(names, tables, strict=True), zip(names[1:], tables[1:], strict=True), strict=False
-    ):
-        both = t_a[2].merge(t_b[2], on=on)
-        side_a = t_a[3].merge(both, on=on)
-        side_b = t_b[3].merge(both, on=on)
+    for i in range(len(tables) - 1):
+        (name_a, t_a), (name_b, t_b) = (names[i], tables[i]), (names[i + 1], tables[i + 1])
+        both = t_a.done.merge(t_b.done, on=on)
+        side_a = t_a.best.merge(both, on=on)
+        side_b = t_b.best.merge(both, on=on)
         _, s = _compare_frames(
             side_a, side_b, (*on, "name"), k, (name_a, name_b), tiers, confidences
         )
@@ -163,8 +161,17 @@ def _labels(runs: list[Any], labels: Sequence[str] | None) -> list[str]:
     return [f"run{i}" for i in range(1, len(runs) + 1)]
 
 
-def _run_tables(run: Any, name: str, on: list[str]) -> tuple[Any, int, pd.DataFrame, pd.DataFrame]:
-    """(first submitted_at, evaluations, completed evaluations' keys, best-ranked candidates)."""
+class _Run(NamedTuple):
+    """What one run contributes: its start, size, completed evaluations and candidates."""
+
+    start: Any  # first submitted_at (a Timestamp, or NaT)
+    n_evaluations: int
+    done: pd.DataFrame  # the ``on`` keys of its completed evaluations
+    best: pd.DataFrame  # ``on``, name, rank, tier (confidence): best rank per candidate
+
+
+def _run_tables(run: Any, name: str, on: list[str]) -> _Run:
+    """The run's :class:`_Run`; only completed evaluations' candidates are kept."""
     evaluations = getattr(run, "evaluations", None)
     candidates = getattr(run, "candidates", None)
     if not isinstance(evaluations, pd.DataFrame) or not isinstance(candidates, pd.DataFrame):
@@ -188,23 +195,23 @@ def _run_tables(run: Any, name: str, on: list[str]) -> tuple[Any, int, pd.DataFr
         .reset_index(drop=True)
     )
     start = evaluations["submitted_at"].min() if "submitted_at" in evaluations else pd.NaT
-    return start, len(evaluations), keys, best
+    return _Run(start, len(evaluations), keys, best)
 
 
 def _candidate_rows(
     on: list[str],
     names: list[str],
-    tables: list[tuple[Any, int, pd.DataFrame, pd.DataFrame]],
+    tables: list[_Run],
     tiers: pd.CategoricalDtype,
     run_dtype: pd.CategoricalDtype,
 ) -> pd.DataFrame:
     """Every candidate seen, in every run where its evaluation completed (NA when not returned)."""
-    seen = pd.concat([t[3][[*on, "name"]] for t in tables], ignore_index=True)
+    seen = pd.concat([t.best[[*on, "name"]] for t in tables], ignore_index=True)
     seen = seen.drop_duplicates(ignore_index=True)
     parts = []
-    for name, (_, _, keys, best) in zip(names, tables, strict=True):
-        grid = seen.merge(keys, on=on)
-        part = grid.merge(best[[*on, "name", "rank", "tier"]], on=[*on, "name"], how="left")
+    for name, run in zip(names, tables, strict=True):
+        grid = seen.merge(run.done, on=on)
+        part = grid.merge(run.best[[*on, "name", "rank", "tier"]], on=[*on, "name"], how="left")
         part.insert(len(on) + 1, "run", name)
         parts.append(part)
     frame = pd.concat(parts, ignore_index=True)
