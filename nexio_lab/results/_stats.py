@@ -66,4 +66,4 @@ def kendall_tau_b(x: object, y: object) -> float:
     ties_x = float((np.bincount(xa) * (np.bincount(xa) - 1) / 2).sum())
     ties_y = float((np.bincount(yb) * (np.bincount(yb) - 1) / 2).sum())
     denom = np.sqrt((pairs - ties_x) * (pairs - ties_y))
-    return concordant_minus_discordant / denom if denom > 0 else float("nan")
+    return float(concordant_minus_discordant / denom) if denom > 0 else float("nan")
