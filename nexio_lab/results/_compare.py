@@ -29,7 +29,6 @@ from ._stats import kendall_tau_b, spearman_rho
 __all__ = ["CompareSummary", "agreement", "compare"]
 
 PRESENT = pd.CategoricalDtype(["both", "a_only", "b_only"])
-_TIER_INDEX = {tier: i for i, tier in enumerate(TIERS)}
 #: The columns of :func:`agreement`, in order.
 AGREEMENT_COLUMNS = (
     "segment",
@@ -373,13 +372,9 @@ def _compare_frames(
     out = merged[list(key)].copy()
     out["present"] = pd.Categorical(present.astype(object), dtype=PRESENT)
 
-    tier_a = _as_text(merged.get("tier_a"), len(merged))
-    tier_b = _as_text(merged.get("tier_b"), len(merged))
-    out["tier_a"] = pd.Categorical(tier_a, dtype=tiers)
-    out["tier_b"] = pd.Categorical(tier_b, dtype=tiers)
-    out["tier_change"] = pd.array(
-        [_tier_move(x, y) for x, y in zip(tier_a, tier_b, strict=True)], dtype="string"
-    )
+    out["tier_a"] = tier_a = _recode(merged.get("tier_a"), len(merged), tiers)
+    out["tier_b"] = tier_b = _recode(merged.get("tier_b"), len(merged), tiers)
+    out["tier_change"] = _tier_moves(tier_a.codes, tier_b.codes)
     rank_a = merged.get("rank_a", pd.Series(pd.NA, index=merged.index, dtype="Int64"))
     rank_b = merged.get("rank_b", pd.Series(pd.NA, index=merged.index, dtype="Int64"))
     out["rank_a"] = rank_a.astype("Int64").array
@@ -392,7 +387,7 @@ def _compare_frames(
                 continue
             # The sides may know different unknown confidences: one shared dtype for both.
             out[name] = (
-                pd.Categorical(_as_text(merged[name], len(merged)), dtype=confidences)
+                _recode(merged[name], len(merged), confidences)
                 if col == "confidence"
                 else merged[name].array
             )
@@ -408,20 +403,27 @@ def _compare_frames(
     return out, _summary(out, key, k, labels)
 
 
-def _as_text(series: pd.Series | None, n: int) -> list[str | None]:
+def _recode(series: pd.Series | None, n: int, dtype: pd.CategoricalDtype) -> pd.Categorical:
+    """``series`` (categorical or text; None: all missing) as a Categorical of ``dtype``."""
     if series is None:
-        return [None] * n
-    return [None if pd.isna(v) else str(v) for v in series.astype(object)]
+        return pd.Categorical.from_codes(np.full(n, -1), dtype=dtype)
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype(object).where(series.notna(), None).astype("category")
+    position = {c: i for i, c in enumerate(dtype.categories)}
+    lut = [position.get(str(c), -1) for c in series.cat.categories]
+    codes = np.array([*lut, -1], dtype=np.int64)[series.cat.codes.to_numpy()]
+    return pd.Categorical.from_codes(codes, dtype=dtype)
 
 
-def _tier_move(a: str | None, b: str | None) -> str | None:
-    if a is None or b is None:
-        return None
-    if a == b:
-        return "same"
-    if a in _TIER_INDEX and b in _TIER_INDEX:
-        return "up" if _TIER_INDEX[b] < _TIER_INDEX[a] else "down"
-    return None
+def _tier_moves(a: np.ndarray, b: np.ndarray) -> pd.arrays.StringArray:
+    """``up``/``down``/``same`` from tier codes of one dtype whose known tiers come first."""
+    both = (a >= 0) & (b >= 0)
+    known = both & (a < len(TIERS)) & (b < len(TIERS))
+    moves = np.full(len(a), None, dtype=object)
+    moves[known & (b < a)] = "up"
+    moves[known & (b > a)] = "down"
+    moves[both & (a == b)] = "same"
+    return pd.array(moves, dtype="string")
 
 
 def _level_codes(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -435,7 +437,8 @@ def _summary(
 ) -> CompareSummary:
     present = out["present"].astype(object)
     shared = out[(present == "both").to_numpy()]
-    same = shared["tier_a"].astype(object).eq(shared["tier_b"].astype(object))
+    tier_a, tier_b = shared["tier_a"].cat.codes, shared["tier_b"].cat.codes
+    same = (tier_a == tier_b) & (tier_a >= 0)
     ranked = shared.dropna(subset=["rank_a", "rank_b"])
     ra = ranked["rank_a"].to_numpy(dtype=float)
     rb = ranked["rank_b"].to_numpy(dtype=float)

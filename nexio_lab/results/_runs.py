@@ -29,7 +29,7 @@ import pandas as pd
 
 from .._models import COMPLETED
 from ._columns import TIME_DTYPE, confidence_dtype, tier_dtype
-from ._compare import _compare_frames, _with_column
+from ._compare import _compare_frames, _recode, _with_column
 from ._frames import tier_numbers
 
 __all__ = ["RunComparison", "compare_runs"]
@@ -215,9 +215,7 @@ def _candidate_rows(
         part.insert(len(on) + 1, "run", name)
         parts.append(part)
     frame = pd.concat(parts, ignore_index=True)
-    tier = pd.Categorical(
-        [None if pd.isna(v) else str(v) for v in frame["tier"].astype(object)], dtype=tiers
-    )
+    tier = _recode(frame["tier"], len(frame), tiers)
     out = frame[[*on, "name"]].copy()
     out["run"] = pd.Categorical(frame["run"], dtype=run_dtype)
     out["returned"] = frame["rank"].notna().to_numpy(dtype=bool)
