@@ -247,12 +247,15 @@ def read_results(
 def _read_parquet(
     fs: AbstractFileSystem, root: str, name: str
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    import pyarrow.dataset as pads
     import pyarrow.parquet as pq
 
     single = _join(root, f"{name}.parquet")
     partitioned = not fs.exists(single)
     if partitioned:
-        table = pq.ParquetDataset(_join(root, name), filesystem=fs, partitioning="hive").read()
+        # Plain (not dictionary) partition values: a missing one comes back as null.
+        hive = pads.HivePartitioning.discover(infer_dictionary=False)
+        table = pq.ParquetDataset(_join(root, name), filesystem=fs, partitioning=hive).read()
     else:
         table = pq.read_table(single, filesystem=fs)
     raw = (table.schema.metadata or {}).get(METADATA_KEY)

@@ -17,6 +17,7 @@ import pytest
 from fsspec.implementations.memory import MemoryFileSystem
 from pandas.testing import assert_frame_equal
 
+import nexio_lab
 from nexio_lab import read_results
 from nexio_lab._models import TIERS
 from nexio_lab.results import ResultSet
@@ -268,3 +269,23 @@ def test_empty_results_partitioned_round_trip(tmp_path: Path) -> None:
     empty = ResultSet.from_records([])
     back = read_results(empty.to_parquet(tmp_path / "q4", partition_cols=["pool"]))
     assert_same_tables(empty, back)
+
+
+def test_partitions_on_missing_values_and_numbers_round_trip(tmp_path: Path) -> None:
+    ev = nexio_lab.Evaluation.from_json(
+        {
+            "eval_id": "e1",
+            "status": "completed",
+            "candidates": [{"name": "X", "tier": "STRONG_FIT", "scores": {"appetite": "L1"}}],
+        }
+    )
+    rs = nexio_lab.to_frames([ev, ev, ev], pools=["a", None, "b"])
+    for column in ("pool", "row"):
+        out = rs.to_parquet(tmp_path / column, partition_cols=[column])
+        assert_same_tables(rs, read_results(out))
+    # the missing pool is hive's default partition, a null for DuckDB too
+    glob = f"{tmp_path / 'pool'}/evaluations/**/*.parquet"
+    nulls = SQL.execute(
+        f"SELECT count(*) FROM read_parquet('{glob}', hive_partitioning=true) WHERE pool IS NULL"
+    )
+    assert nulls.fetchone() == (1,)
