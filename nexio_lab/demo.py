@@ -139,8 +139,8 @@ def run_demo(
         )
     results = batch.results
     result = DemoResult(out_dir=out, batch=batch, agreement=None)
-    result.files["parquet"] = _tables_in(results.to_parquet(out / "parquet"), "parquet")
-    result.files["csv"] = _tables_in(results.to_csv(out / "csv"), "csv")
+    result.files["parquet"] = _tables_in(Path(results.to_parquet(out / "parquet")), "parquet")
+    result.files["csv"] = _tables_in(Path(results.to_csv(out / "csv")), "csv")
     if len(set(results.candidates["pool"].dropna())) == 2:
         result.agreement = compare(results, by="pool").attrs["summary"]
     result.files["plots"] = _save_plots(results, out / "plots")
