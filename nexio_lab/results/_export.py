@@ -117,10 +117,12 @@ def write_results(
     fs.makedirs(root, exist_ok=True)
     dimensions = list(results.dimensions)
     for name, frame in frames.items():
-        for stale in (_join(root, name), _join(root, f"{name}.{fmt}")):
-            if fs.exists(stale):
-                fs.rm(stale, recursive=True)
         if fmt == "parquet":
+            # One form per table: a file replaces an earlier dataset folder, and the reverse;
+            # a dataset folder is rewritten whole (no partition of an earlier write survives).
+            for stale in (_join(root, name), _join(root, f"{name}.parquet")):
+                if fs.exists(stale):
+                    fs.rm(stale, recursive=True)
             _write_parquet(frame, name, dimensions, fs, root, local, parts)
         else:
             # ISO 8601 with offset keeps UTC times unambiguous; utf-8 keeps non-ASCII.

@@ -251,6 +251,11 @@ def test_partitioned_rewrite_leaves_no_stale_rows(batch_like: ResultSet, tmp_pat
         "scores.parquet",
     ]
     assert len(read_results(out).candidates) == len(batch_like.candidates)
+    # CSV written beside a partitioned dataset leaves the dataset alone
+    batch_like.to_parquet(out, partition_cols=["pool"])
+    batch_like.to_csv(out)
+    assert (out / "candidates").is_dir() and (out / "candidates.csv").is_file()
+    assert len(read_results(out).candidates) == len(batch_like.candidates)
 
 
 def test_partition_columns_must_be_in_every_table(odd: ResultSet, tmp_path: Path) -> None:
