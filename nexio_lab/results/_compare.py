@@ -68,6 +68,7 @@ class CompareSummary:
     top_k_overlap: float
 
     def to_dict(self) -> dict[str, Any]:
+        """The summary as a plain dict (JSON-ready)."""
         return asdict(self)
 
 

@@ -47,6 +47,7 @@ class ResultSet:
 
     @property
     def tables(self) -> Tables:
+        """The four tables at once, built on first use (see :func:`nexio_lab.columns`)."""
         if self._tables is None:
             self._tables = build_tables(self._records or [])
         return self._tables
