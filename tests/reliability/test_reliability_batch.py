@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -317,55 +319,74 @@ def test_sigkill_mid_batch_then_rerun(
     )
 
 
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 192 KiB tmpfs (root only), unmounted at teardown."""
-    yield from _tmpfs(tmp_path / "tiny", "192k")
+CHILD = Path(__file__).with_name("journal_child.py")
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """An 8 MiB tmpfs: room for a journal to be checkpointed and closed cleanly."""
-    yield from _tmpfs(tmp_path / "small", "8m")
-
-
-def _tmpfs(mount: Path, size: str) -> Iterator[Path]:
-    mount.mkdir()
+def _child_batch(sandbox: Sandbox, store: Path, name: str, n: int, **limits: Any) -> dict:
+    """Run a batch in a child process under ``limits`` (see journal_child.py)."""
+    options = {"url": sandbox.url, "store": str(store), "name": name, "n": n, **limits}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXIO_")}
+    env["PYTHONPATH"] = str(CHILD.parent)
+    env["NEXIO_LAB_HOME"] = str(store.parent / "home")
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True
+        [sys.executable, str(CHILD), json.dumps(options)],
+        env=env,
+        cwd=store.parent,
+        capture_output=True,
+        text=True,
+        timeout=90,
     )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert done.returncode == 0 and lines, done.stderr[-3000:]
+    return json.loads(lines[-1])
+
+
+@pytest.fixture
+def open_dir() -> Iterator[Path]:
+    """A directory another user can enter (pytest's tmp_path is private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="nexio-journal-"))
+    path.chmod(0o755)
     try:
-        yield mount
+        yield path
     finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _largest_journal_file(sandbox: Sandbox, make_client: Callable[..., Any], where: Path) -> int:
+    """Bytes of the largest file (database or WAL) a whole 40-row batch writes."""
+    store = where / "j.sqlite"
+    _run(make_client(sandbox.url), profiles(40), store, "reference")
+    return max(p.stat().st_size for p in where.iterdir() if p.name.startswith("j.sqlite"))
 
 
 def test_journal_disk_full_then_rerun_with_space(
-    tiny_disk: Path,
-    sandbox: Sandbox,
+    make_sandbox: Callable[..., Sandbox],
     make_client: Callable[..., nx.Client],
+    tmp_path: Path,
     reliability: Any,
 ) -> None:
-    store = tiny_disk / "j.sqlite"
-    client = make_client(sandbox.url)
-    try:
-        batch = _run(client, profiles(40), store, "full")
-        stopped = batch.stopped_reason or ""
-    except nx.JournalError as exc:
-        stopped = str(exc)
-    assert "cannot write the journal" in stopped and str(store) in stopped, stopped
+    # the disk fills mid-batch: no file of the child's may grow past half of what the whole
+    # batch writes (measured on a reference run, so it holds whatever the journal's layout)
+    (tmp_path / "reference").mkdir()
+    full_size = _largest_journal_file(make_sandbox(), make_client, tmp_path / "reference")
+    sandbox = make_sandbox()
+    store = tmp_path / "j.sqlite"
+    outcome = _child_batch(sandbox, store, "full", 40, fsize=full_size // 2)
+    stopped = outcome["raised"] or outcome["stopped"] or ""
+    assert "cannot write the journal" in stopped and str(store) in stopped, outcome
     assert "free space" in stopped
     with sqlite3.connect(store) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    at_stop = journal_rows(store, "full")
+    done_at_stop = sum(r["status"] == "completed" for r in at_stop)
+    assert len(at_stop) == 40 and 0 < done_at_stop < 40, "the disk did not fill mid-batch"
     in_doubt = {
         json.loads(r["profile"])["entity"]
-        for r in journal_rows(store, "full")
+        for r in at_stop
         if r["status"] in {"submitting", "uncertain"}
     }
-
-    subprocess.run(["mount", "-o", "remount,size=8m", str(tiny_disk)], check=True)
+    # space freed (no limit in this process): the rerun finishes every row
+    client = make_client(sandbox.url)
     again = _run(client, profiles(40), store, "full", resubmit_uncertain=True)
     assert again.status_counts()["completed"] == 40, again.status_counts()
     entities = [j["profile"]["entity"] for j in sandbox.jobs()]
@@ -380,21 +401,25 @@ def test_journal_disk_full_then_rerun_with_space(
     )
 
 
-def test_journal_on_a_read_only_disk(
-    small_disk: Path, sandbox: Sandbox, make_client: Callable[..., nx.Client]
+def test_journal_that_cannot_be_written(
+    open_dir: Path, sandbox: Sandbox, make_client: Callable[..., nx.Client]
 ) -> None:
-    store = small_disk / "j.sqlite"
+    store = open_dir / "j.sqlite"
     client = make_client(sandbox.url)
     done = _run(client, profiles(2), store, "ro")
     assert done.status_counts()["completed"] == 2
     done.journal.close()
-    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    store.chmod(0o444)
+    before = store.read_bytes()
     posts = sandbox.stats()["posts"]
-    with pytest.raises(nx.JournalError) as caught:
-        _run(client, profiles(4), store, "ro-more")
-    assert str(store) in str(caught.value)
+    # root writes through permission bits: the child drops to another user first
+    user = {"uid": 65534} if os.geteuid() == 0 else {}
+    outcome = _child_batch(sandbox, store, "ro-more", 4, **user)
+    assert outcome["raised"] and "JournalError" in outcome["raised"], outcome
+    assert str(store) in outcome["raised"]
     assert sandbox.stats()["posts"] == posts  # nothing sent without a journal
-    with sqlite3.connect(f"file:{store}?immutable=1", uri=True) as db:
+    assert store.read_bytes() == before
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 

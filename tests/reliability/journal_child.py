@@ -1,0 +1,58 @@
+"""Run one batch in a child process whose journal cannot be written, without mount rights.
+
+    python journal_child.py '{"url": ..., "store": ..., "name": ..., "n": 40,
+                              "fsize": 196608, "uid": 65534}'
+
+``fsize``: ``RLIMIT_FSIZE`` in bytes (no file may grow past it: a full disk, as SQLite sees
+it), with SIGXFSZ ignored so the write fails instead of killing the process. ``uid``: drop to
+that user once everything is imported (root writes through any permission bits; another user
+cannot write a 0444 journal). Prints one JSON line: how the batch ended.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import sys
+
+import nexio_lab as nx
+import nexio_lab.batch  # noqa: F401  (imported before a uid drop may hide the venv)
+import nexio_lab.progress  # noqa: F401
+from reliability_support import SANDBOX_KEY, profiles
+
+
+def main() -> int:
+    options = json.loads(sys.argv[1])
+    client = nx.Client(SANDBOX_KEY, base_url=options["url"])
+    client.health()  # the HTTP stack is loaded and a connection works before any limit
+    if options.get("fsize") is not None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        limit = int(options["fsize"])
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    if options.get("uid") is not None:
+        os.setgid(int(options["uid"]))
+        os.setuid(int(options["uid"]))
+    outcome: dict[str, object] = {"raised": None, "stopped": None, "counts": None}
+    try:
+        batch = client.run_batch(
+            profiles(int(options["n"])),
+            pool=options.get("pool", "carriers:tier1"),
+            name=options["name"],
+            store=options["store"],
+            progress=False,
+        )
+        outcome["stopped"] = batch.stopped_reason
+        try:
+            outcome["counts"] = batch.status_counts()
+        except nx.NexioError as exc:
+            outcome["counts_error"] = str(exc)
+    except nx.NexioError as exc:
+        outcome["raised"] = f"{type(exc).__name__}: {exc}"
+    print(json.dumps(outcome), flush=True)
+    os._exit(0)  # nothing more may be written (atexit, a journal close) past the limit
+
+
+if __name__ == "__main__":
+    sys.exit(main())
