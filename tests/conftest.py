@@ -1,13 +1,33 @@
-"""Shared fixtures: real sandboxes on loopback (see nexio_lab.sandbox)."""
+"""Shared fixtures: real sandboxes on loopback (see nexio_lab.sandbox), and in CI no skips.
+
+When ``CI`` is set (``.ci/run`` exports ``CI=1``), a test that skips fails instead: a skip
+means the machine lacks something the test needs (a browser, a permission), and CI must
+provide it rather than pass without running the test.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import pytest
 
 from nexio_lab.sandbox import Sandbox, run
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator:
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and not hasattr(report, "wasxfail") and _in_ci():
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which must run every test: {reason}"
 
 
 @pytest.fixture

@@ -17,10 +17,12 @@ import resource
 import signal
 import sys
 
-import nexio_lab as nx
-import nexio_lab.batch  # noqa: F401  (imported before a uid drop may hide the venv)
-import nexio_lab.progress  # noqa: F401
 from reliability_support import SANDBOX_KEY, profiles
+
+# everything is imported before a uid drop, which may hide the interpreter's own files
+import nexio_lab as nx
+import nexio_lab.batch
+import nexio_lab.progress
 
 
 def main() -> int:

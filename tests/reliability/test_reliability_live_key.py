@@ -129,7 +129,7 @@ def test_live_batch_above_100_evaluations_needs_confirm(
 
 def test_live_batch_of_exactly_100_billed_evaluations_runs_unconfirmed(tmp_path: Path) -> None:
     # 101 rows, one of them identical to another: 100 billed evaluations, no confirm needed
-    rows = profiles(100) + [profiles(1)[0]]
+    rows = [*profiles(100), profiles(1)[0]]
     api = MockNexio()
     with _client(api) as client, pytest.warns(UserWarning, match="sent once"):
         batch = client.run_batch(
