@@ -34,9 +34,7 @@ class MockNexio:
 
     lose: Callable[[dict[str, Any]], bool] = lambda body: False
     base_url: str = "https://api.nexio.mock"
-    status_for: Callable[[dict[str, Any]], tuple[int, dict[str, Any]] | None] = (
-        lambda body: None
-    )
+    status_for: Callable[[dict[str, Any]], tuple[int, dict[str, Any]] | None] = lambda body: None
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[httpx.Request] = field(default_factory=list)
 
