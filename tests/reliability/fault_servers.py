@@ -27,6 +27,7 @@ __all__ = [
     "drop",
     "forward",
     "forward_then_drop",
+    "held",
     "html",
     "json_reply",
     "reply",
@@ -152,6 +153,18 @@ async def forward(conn: _Conn, request: Request) -> None:
 async def forward_then_drop(conn: _Conn, request: Request) -> None:
     """The upstream server handles the request (the job exists), but the answer is lost."""
     await _upstream(conn, request)
+
+
+def held(gate: threading.Event, then: Action = forward) -> Action:
+    """Keep the request waiting until the test sets ``gate`` (or the server stops), then
+    ``then``: an answer that comes exactly when the test says so."""
+
+    async def act(conn: _Conn, request: Request) -> None:
+        while not gate.is_set() and not conn.server.stopping.is_set():
+            await asyncio.sleep(0.01)
+        await then(conn, request)
+
+    return act
 
 
 Handler = Callable[[Request], Action]
