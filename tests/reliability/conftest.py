@@ -1,9 +1,10 @@
 """Fixtures of the reliability suite, and the fault summary table it prints at the end.
 
-Every fault test records one line with :func:`reliability` (``record(fault, requests=...,
-retries=..., finished=..., lost=..., duplicates=...)``); ``pytest_terminal_summary`` prints
-them as a table, and writes it to ``$NEXIO_RELIABILITY_SUMMARY`` when that is set (the README
-and the closing note quote it).
+Every fault test records one line with the :func:`reliability` fixture, from counts taken of
+what happened (see ``reliability_support.Tally``): the requests the server saw, the requests
+the engine (or the test) asked for, and each row's final state. ``pytest_terminal_summary``
+prints the lines as a table, and writes it to ``$NEXIO_RELIABILITY_SUMMARY`` when that is
+set (``update_readme.py`` puts it in the README).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 from fault_servers import FaultServer
-from reliability_support import SANDBOX_KEY
+from reliability_support import _SENT, SANDBOX_KEY, CountingTransport, Tally
 
 from nexio_lab import Client
 from nexio_lab.sandbox import Sandbox
@@ -25,23 +26,40 @@ from nexio_lab.sandbox import Sandbox
 @dataclass(frozen=True)
 class FaultLine:
     fault: str
+    rows: int
     requests: int
     retries: int
-    finished: int
+    result: int
+    failed: int
+    error: int
+    uncertain: int
     lost: int
     duplicates: int
 
+    def cells(self) -> tuple[str, ...]:
+        numbers = (self.rows, self.requests, self.retries, self.result, self.failed)
+        numbers += (self.error, self.uncertain, self.lost, self.duplicates)
+        return (self.fault, *(str(n) for n in numbers))
+
 
 _LINES: list[FaultLine] = []
-_HEADER = ("fault", "requests", "retries", "rows finished", "rows lost", "duplicates")
+HEADER = (
+    "fault",
+    "rows",
+    "requests",
+    "retries",
+    "with a result",
+    "failed",
+    "error",
+    "uncertain",
+    "rows lost",
+    "duplicates",
+)
 
 
 def summary_table(lines: list[FaultLine]) -> str:
-    rows = [_HEADER] + [
-        (x.fault, str(x.requests), str(x.retries), str(x.finished), str(x.lost), str(x.duplicates))
-        for x in lines
-    ]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(_HEADER))]
+    rows = [HEADER] + [x.cells() for x in lines]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
     out = []
     for n, r in enumerate(rows):
         cells = [r[0].ljust(widths[0])] + [
@@ -65,12 +83,37 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 @pytest.fixture
 def reliability() -> Callable[..., FaultLine]:
-    """``record(fault, requests=, retries=, finished=, lost=, duplicates=)`` adds a line."""
+    """``record(fault, tally, requests=, own=, sent=None, duplicates=)`` adds a line.
+
+    ``requests``: what reached the server(s); ``own``: the requests the engine (or the test,
+    through the client's API) asked for; ``sent``: requests the client put on the wire, when
+    some never reached a server (a refused connection), else ``requests``. Retries are
+    ``sent - own``: the client's own repeats, never typed in.
+    """
 
     def record(
-        fault: str, *, requests: int, retries: int, finished: int, lost: int, duplicates: int
+        fault: str,
+        tally: Tally,
+        *,
+        requests: int,
+        own: int,
+        duplicates: int,
+        sent: int | None = None,
     ) -> FaultLine:
-        line = FaultLine(fault, requests, retries, finished, lost, duplicates)
+        retries = (requests if sent is None else sent) - own
+        assert retries >= 0, f"{fault}: {own} requests asked, only {sent or requests} sent"
+        line = FaultLine(
+            fault,
+            tally.rows,
+            requests,
+            retries,
+            tally.result,
+            tally.failed,
+            tally.error,
+            tally.uncertain,
+            tally.lost,
+            duplicates,
+        )
         _LINES.append(line)
         return line
 
@@ -101,16 +144,20 @@ def make_fault_server() -> Iterator[Callable[..., FaultServer]]:
 
 @pytest.fixture
 def make_client() -> Iterator[Callable[..., Client]]:
-    """Clients with quick backoff (the schedule is not under test, the outcome is)."""
+    """Clients with quick backoff (the schedule is not under test, the outcome is), each
+    counting what it puts on the wire (``sent_by(client)``)."""
     made: list[Client] = []
 
     def make(url: str, api_key: str | None = None, **options: Any) -> Client:
-        client = Client(api_key or SANDBOX_KEY, base_url=url, **options)
+        transport = CountingTransport()
+        client = Client(api_key or SANDBOX_KEY, base_url=url, transport=transport, **options)
         client.retry_policy.base_delay = 0.01
         client.retry_policy.max_delay = 0.05
+        _SENT[id(client)] = transport
         made.append(client)
         return client
 
     yield make
     for client in made:
         client.close()
+        _SENT.pop(id(client), None)

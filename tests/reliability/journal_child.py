@@ -17,7 +17,7 @@ import resource
 import signal
 import sys
 
-from reliability_support import SANDBOX_KEY, profiles
+from reliability_support import SANDBOX_KEY, CountingTransport, profiles
 
 # everything is imported before a uid drop, which may hide the interpreter's own files
 import nexio_lab as nx
@@ -27,7 +27,8 @@ import nexio_lab.progress
 
 def main() -> int:
     options = json.loads(sys.argv[1])
-    client = nx.Client(SANDBOX_KEY, base_url=options["url"])
+    transport = CountingTransport()
+    client = nx.Client(SANDBOX_KEY, base_url=options["url"], transport=transport)
     client.health()  # the HTTP stack is loaded and a connection works before any limit
     if options.get("fsize") is not None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -37,21 +38,23 @@ def main() -> int:
         os.setgid(int(options["uid"]))
         os.setuid(int(options["uid"]))
     outcome: dict[str, object] = {"raised": None, "stopped": None, "counts": None}
+    sent_before = transport.sent
+    batch = None
     try:
-        batch = client.run_batch(
+        batch = client.start_batch(
             profiles(int(options["n"])),
             pool=options.get("pool", "carriers:tier1"),
             name=options["name"],
             store=options["store"],
             progress=False,
         )
+        batch.wait()
         outcome["stopped"] = batch.stopped_reason
-        try:
-            outcome["counts"] = batch.status_counts()
-        except nx.NexioError as exc:
-            outcome["counts_error"] = str(exc)
     except nx.NexioError as exc:
         outcome["raised"] = f"{type(exc).__name__}: {exc}"
+    # what the engine asked for, and what went on the wire: the summary's retries
+    outcome["requests"] = batch.progress.requests if batch is not None else 0
+    outcome["sent"] = transport.sent - sent_before
     print(json.dumps(outcome), flush=True)
     os._exit(0)  # nothing more may be written (atexit, a journal close) past the limit
 

@@ -20,10 +20,12 @@ import pytest
 from fault_servers import FaultServer, forward, forward_then_drop, html, reset
 from reliability_support import (
     SANDBOX_KEY,
-    batch_line,
+    CountingTransport,
     duplicates,
     journal_rows,
     profiles,
+    record_batch,
+    sent_by,
 )
 
 import nexio_lab as nx
@@ -34,6 +36,23 @@ POOL = "carriers:tier1"
 
 def _run(client: nx.Client, rows: Any, store: Path, name: str, **options: Any) -> nx.Batch:
     return client.run_batch(rows, pool=POOL, store=store, progress=False, name=name, **options)
+
+
+def _line(
+    record: Any, fault: str, batch: nx.Batch, sandbox: Sandbox, client: nx.Client, rows: int
+) -> Any:
+    """The summary line of one batch run straight against ``sandbox``."""
+    stats = sandbox.stats()
+    return record_batch(
+        record,
+        fault,
+        [batch],
+        rows,
+        requests=stats["requests"] - stats["health"],
+        sent=sent_by(client),
+        jobs=sandbox.jobs(),
+        duplicates=duplicates(sandbox),
+    )
 
 
 def _wait_for(predicate: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
@@ -58,7 +77,9 @@ def test_injected_server_errors_every_row_finishes(
     assert batch.status_counts()["completed"] == 24, batch.status_counts()
     assert batch.ok and batch.stopped_reason is None
     assert sandbox.stats()["injected_errors"] > 0  # the faults really happened
-    line = batch_line(f"500/503 on {error_rate:.0%} of requests", batch, sandbox, 24, reliability)
+    line = _line(
+        reliability, f"500/503 on {error_rate:.0%} of requests", batch, sandbox, client, 24
+    )
     assert line.lost == 0 and line.duplicates == 0 and line.retries > 0
 
 
@@ -75,7 +96,7 @@ def test_failed_evaluations_are_rows_failed_with_their_error(
     assert counts["completed"] + counts["failed"] == 20 and counts["failed"] > 0
     failed = [r for r in batch.records() if r.status == "failed"]
     assert all(r.error_message for r in failed), failed[0]
-    line = batch_line("evaluations ending failed (40%)", batch, sandbox, 20, reliability)
+    line = _line(reliability, "evaluations ending failed (40%)", batch, sandbox, client, 20)
     assert line.lost == 0 and line.duplicates == 0
 
 
@@ -92,7 +113,7 @@ def test_evaluations_that_never_finish_hit_the_deadline(
     for record in batch.records():
         assert record.error_code == "deadline"
         assert "deadline" in record.error_message and "rerun" in record.error_message
-    line = batch_line("evaluations that never finish (deadline)", batch, sandbox, 3, reliability)
+    line = _line(reliability, "evaluations that never finish (deadline)", batch, sandbox, client, 3)
     assert line.lost == 0 and line.duplicates == 0
 
 
@@ -108,7 +129,7 @@ def test_429_storm_at_a_tight_limit(
     assert batch.status_counts()["completed"] == 20
     limited = sandbox.stats()["by_status"].get("429", 0)
     assert limited == client.limiter.rate_limited <= 1  # the limiter waits instead
-    line = batch_line("tight rate limit (6 per 0.5 s)", batch, sandbox, 20, reliability)
+    line = _line(reliability, "tight rate limit (6 per 0.5 s)", batch, sandbox, client, 20)
     assert line.lost == 0 and line.duplicates == 0
 
 
@@ -130,13 +151,15 @@ def test_resets_and_proxy_pages_on_polls(
     client = make_client(proxy.url)
     batch = _run(client, profiles(16), tmp_path / "j.sqlite", "resets")
     assert batch.status_counts()["completed"] == 16
-    line = batch_line(
-        "resets and proxy 502 pages on polls",
-        batch,
-        sandbox,
-        16,
+    line = record_batch(
         reliability,
-        server_requests=proxy.count(),
+        "resets and proxy 502 pages on polls",
+        [batch],
+        16,
+        requests=proxy.count(),
+        sent=sent_by(client),
+        jobs=sandbox.jobs(),
+        duplicates=duplicates(sandbox),
     )
     assert line.lost == 0 and line.duplicates == 0
     faulted = sum(
@@ -175,12 +198,14 @@ def test_lost_post_answers_become_uncertain_and_a_rerun_resubmits_only_them(
     entities = [j["profile"]["entity"] for j in sandbox.jobs()]
     paid_twice = {e for e in entities if entities.count(e) > 1}
     assert paid_twice == uncertain  # duplicates only for rows journaled as uncertain
-    reliability(
+    record_batch(
+        reliability,
         "POST answer lost after the job was created (rerun)",
-        requests=sandbox.stats()["requests"],
-        retries=0,
-        finished=again.status_counts()["completed"],
-        lost=12 - len(again.records()),
+        [first, again],
+        12,
+        requests=proxy.count(),
+        sent=sent_by(client),
+        jobs=sandbox.jobs(),
         duplicates=duplicates(sandbox),
     )
 
@@ -209,7 +234,8 @@ def test_sandbox_restarted_mid_batch(
     first = make_sandbox(speed=10, db=db)
     store = tmp_path / "j.sqlite"
     # the default backoff, as a user has it: it rides out the restart
-    with nx.Client(SANDBOX_KEY, base_url=first.url) as client:
+    transport = CountingTransport()
+    with nx.Client(SANDBOX_KEY, base_url=first.url, transport=transport) as client:
         batch = client.start_batch(
             profiles(4), pool=POOL, store=store, progress=False, name="restart"
         )
@@ -232,12 +258,15 @@ def test_sandbox_restarted_mid_batch(
         # reported per row after one 404 each: not retried forever
         assert second.stats()["by_status"].get("404") == len(lost_ids)
         fault = "sandbox restarted mid-batch (no db: 404 per row)"
-    reliability(
+    record_batch(
+        reliability,
         fault,
+        [batch],
+        4,
+        # requests refused while the server was down reached no server: counted as sent
         requests=first.stats()["requests"] + second.stats()["requests"],
-        retries=0,
-        finished=counts["completed"] + counts["failed"] + counts["error"],
-        lost=4 - len(records),
+        sent=transport.sent,
+        jobs=second.jobs() if with_db else None,
         duplicates=len(second.jobs()) if not with_db else duplicates(second),
     )
 
@@ -250,6 +279,7 @@ def _start_cli_run(sandbox: Sandbox, store: Path, rows: Path, home: Path) -> sub
         sys.executable,
         "-m",
         "nexio_lab.cli",
+        "-v",  # logs each retry: the child's counters die with it, its log does not
         "run",
         str(rows),
         "--pool",
@@ -292,10 +322,13 @@ def test_sigkill_mid_batch_then_rerun(
     try:
         _wait_for_submissions(store, 6)
         process.send_signal(signal.SIGKILL)
-        assert process.wait(10) == -signal.SIGKILL
+        _, stderr = process.communicate(timeout=10)
+        assert process.returncode == -signal.SIGKILL
     finally:
         if process.poll() is None:
             process.kill()
+    child_requests = sandbox.stats()["requests"]
+    child_retries = sum("retrying" in line for line in stderr.splitlines())
     with sqlite3.connect(store) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     at_kill = journal_rows(store, "killed")
@@ -309,12 +342,14 @@ def test_sigkill_mid_batch_then_rerun(
     entities = [j["profile"]["entity"] for j in sandbox.jobs()]
     paid_twice = {e for e in entities if entities.count(e) > 1}
     assert paid_twice <= in_doubt  # duplicates only for rows journaled as uncertain
-    reliability(
+    record_batch(
+        reliability,
         "client SIGKILLed mid-batch, rerun",
+        [batch],
+        30,
         requests=sandbox.stats()["requests"],
-        retries=0,
-        finished=30,
-        lost=30 - len(batch.records()),
+        own_elsewhere=child_requests - child_retries,  # the killed child's engine
+        jobs=sandbox.jobs(),
         duplicates=duplicates(sandbox),
     )
 
@@ -391,12 +426,15 @@ def test_journal_disk_full_then_rerun_with_space(
     assert again.status_counts()["completed"] == 40, again.status_counts()
     entities = [j["profile"]["entity"] for j in sandbox.jobs()]
     assert {e for e in entities if entities.count(e) > 1} <= in_doubt
-    reliability(
+    record_batch(
+        reliability,
         "journal disk full, rerun after freeing space",
-        requests=sandbox.stats()["requests"],
-        retries=0,
-        finished=40,
-        lost=40 - len(again.records()),
+        [again],
+        40,
+        requests=sandbox.stats()["requests"] - sandbox.stats()["health"],
+        sent=outcome["sent"] + sent_by(client),
+        own_elsewhere=outcome["requests"],  # the child's engine
+        jobs=sandbox.jobs(),
         duplicates=duplicates(sandbox),
     )
 

@@ -28,7 +28,7 @@ from fault_servers import (
     stall,
     truncated,
 )
-from reliability_support import duplicates
+from reliability_support import Calls, duplicates, sent_by, tally_call
 
 import nexio_lab as nx
 from nexio_lab.sandbox import Sandbox
@@ -68,8 +68,9 @@ def test_uncertain_post_is_never_retried_and_carries_the_profile(
     fault: str, behind: Callable[..., Any], sandbox: Sandbox, reliability: Any
 ) -> None:
     server, client = behind(sequence(UNCERTAIN_POSTS[fault], method="POST"), timeout=0.5)
+    calls = Calls(client)
     with pytest.raises(nx.SubmissionUncertainError) as caught:
-        client.submit({**PROFILE, "revenue": 12_000_000.0}, pool=POOL)
+        calls.submit({**PROFILE, "revenue": 12_000_000.0}, pool=POOL)
     error = caught.value
     assert server.count("POST", JOBS) == 1  # one request: a retry could bill twice
     assert error.profile == {**PROFILE, "revenue": 12_000_000.0}
@@ -79,10 +80,10 @@ def test_uncertain_post_is_never_retried_and_carries_the_profile(
     assert created == (1 if UNCERTAIN_POSTS[fault] is forward_then_drop else 0)
     reliability(
         fault,
+        tally_call(error, posts_seen=server.count("POST", JOBS), created=created),
         requests=server.count(),
-        retries=server.count() - 1,
-        finished=0,
-        lost=0,
+        sent=sent_by(client),
+        own=calls.asked,
         duplicates=duplicates(sandbox),
     )
 
@@ -103,19 +104,22 @@ def test_post_is_retried_when_the_server_cannot_have_created_the_job(
 ) -> None:
     faults = RETRIABLE_POSTS[fault]
     server, client = behind(sequence(*faults, method="POST"))
-    evaluation = client.submit(PROFILE, pool=POOL)
+    calls = Calls(client)
+    evaluation = calls.submit(PROFILE, pool=POOL)
     assert evaluation.status == "queued" and evaluation.eval_id.startswith("eval_")
     assert server.count("POST", JOBS) == len(faults) + 1
     assert [j["eval_id"] for j in sandbox.jobs()] == [evaluation.eval_id]  # billed once
-    assert client.wait(evaluation.eval_id, poll_interval=0.05).status == "completed"
-    reliability(
+    final = calls.finish(evaluation)
+    assert final.status == "completed"
+    line = reliability(
         fault,
+        tally_call(final, posts_seen=server.count("POST", JOBS), created=len(sandbox.jobs())),
         requests=server.count(),
-        retries=len(faults),
-        finished=1,
-        lost=0,
+        sent=sent_by(client),
+        own=calls.asked,
         duplicates=duplicates(sandbox),
     )
+    assert line.retries == len(faults)  # each fault retried once
 
 
 def test_post_to_a_refused_connection_is_retried_then_a_connection_error(
@@ -126,16 +130,23 @@ def test_post_to_a_refused_connection_is_retried_then_a_connection_error(
         port = probe.getsockname()[1]
     client = make_client(f"http://127.0.0.1:{port}", max_retries=3)
     caplog.set_level(logging.INFO, logger="nexio_lab")
+    calls = Calls(client)
     with pytest.raises(nx.APIConnectionError) as caught:
-        client.submit(PROFILE, pool=POOL)
+        calls.submit(PROFILE, pool=POOL)
     # refused before sending: safe to retry, and not "uncertain"
     assert not isinstance(caught.value, nx.SubmissionUncertainError)
     assert f"127.0.0.1:{port}" in str(caught.value)
-    retries = sum("retrying" in r.getMessage() for r in caplog.records)
-    assert retries == 3
-    reliability(
-        "POST: connection refused", requests=0, retries=retries, finished=0, lost=0, duplicates=0
+    logged = sum("retrying" in r.getMessage() for r in caplog.records)
+    # nothing listens: no server saw a request; the client's transport counted each attempt
+    line = reliability(
+        "POST: connection refused",
+        tally_call(caught.value, posts_seen=0, created=0),
+        requests=0,
+        sent=sent_by(client),
+        own=calls.asked,
+        duplicates=0,
     )
+    assert line.retries == logged == 3
 
 
 def test_post_429_with_headers_waits_for_the_reset(
@@ -149,18 +160,20 @@ def test_post_429_with_headers_waits_for_the_reset(
     }
     limited = json_reply(429, {"error": {"code": "rate_limit_exceeded"}}, headers)
     server, client = behind(sequence(limited, method="POST"))
-    evaluation = client.submit(PROFILE, pool=POOL)
+    calls = Calls(client)
+    evaluation = calls.submit(PROFILE, pool=POOL)
     posts = [r for r in server.requests if r.method == "POST"]
     assert len(posts) == 2 and len(sandbox.jobs()) == 1
     assert posts[1].at >= reset_at - 0.01  # the retry waited for the announced reset
     assert client.limiter.rate_limited == 1
     assert evaluation.eval_id == sandbox.jobs()[0]["eval_id"]
+    final = calls.finish(evaluation)
     reliability(
         "POST: 429 with X-RateLimit-Reset",
+        tally_call(final, posts_seen=len(posts), created=len(sandbox.jobs())),
         requests=server.count(),
-        retries=1,
-        finished=1,
-        lost=0,
+        sent=sent_by(client),
+        own=calls.asked,
         duplicates=duplicates(sandbox),
     )
 
@@ -185,14 +198,22 @@ def test_get_is_retried_through_faults(
 ) -> None:
     faults = GET_FAULTS[fault]
     server, client = behind(sequence(*faults, method="GET"), timeout=0.5)
-    evaluation = client.submit(PROFILE, pool=POOL)  # POSTs pass straight through
-    got = client.get(evaluation.eval_id)
+    calls = Calls(client)
+    evaluation = calls.submit(PROFILE, pool=POOL)  # POSTs pass straight through
+    got = calls.get(evaluation.eval_id)
     assert got.eval_id == evaluation.eval_id and got.status in {"queued", "processing", "completed"}
     gets = server.count("GET", f"{JOBS}/{evaluation.eval_id}")
     assert gets == len(faults) + 1
-    reliability(
-        fault, requests=server.count(), retries=len(faults), finished=1, lost=0, duplicates=0
+    final = calls.finish(got)
+    line = reliability(
+        fault,
+        tally_call(final, posts_seen=server.count("POST", JOBS), created=len(sandbox.jobs())),
+        requests=server.count(),
+        sent=sent_by(client),
+        own=calls.asked,
+        duplicates=duplicates(sandbox),
     )
+    assert line.retries == len(faults)
 
 
 def test_health_is_retried_through_drops_and_resets(behind: Callable[..., Any]) -> None:
