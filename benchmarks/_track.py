@@ -2,9 +2,11 @@
 
     python -m benchmarks._track '{"url": ..., "n": 20000, "until": "submitted"}'
 
-Prints one JSON line: peak and floor RSS (MB), samples ``[t, rss_mb, rate_limited, done]``,
-status counts and wall time. ``until`` is "submitted" (every row sent and tracked) or
-"end" (the batch finished). Running alone in a process keeps the measurement clean.
+Prints one JSON line: peak and floor RSS (MB), samples ``[t, rss_mb, rate_limited, done,
+open]``, status counts and wall time. ``until`` is "submitted" (every row sent and tracked),
+"end" (the batch finished) or "tables" (finished, then its four tables built, as an analyst
+reads them). The floor is taken with nexio-lab, httpx and pandas imported, before the batch,
+so what grows past it is the batch's. Running alone in a process keeps the measurement clean.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
+import pandas  # noqa: F401  (loaded before the floor: an import is not per evaluation)
 import psutil
 
+import nexio_lab.results  # noqa: F401
 from nexio_lab import Client
 from nexio_lab.sandbox import DEFAULT_API_KEY
 
@@ -37,7 +42,7 @@ def main() -> int:
     started = time.monotonic()
     client = Client(api_key=DEFAULT_API_KEY, base_url=options["url"])
     limiter = client.limiter
-    state: dict[str, int] = {"done": 0}
+    state: dict[str, int] = {"done": 0, "open": 0}
 
     def sample() -> None:
         nonlocal peak
@@ -47,7 +52,15 @@ def main() -> int:
             peak = max(peak, rss)
             now = time.monotonic() - started
             if now - last >= options.get("sample_every", 1.0):
-                samples.append([round(now, 2), round(rss, 1), limiter.rate_limited, state["done"]])
+                samples.append(
+                    [
+                        round(now, 2),
+                        round(rss, 1),
+                        limiter.rate_limited,
+                        state["done"],
+                        state["open"],
+                    ]
+                )
                 last = now
 
     threading.Thread(target=sample, daemon=True).start()
@@ -60,15 +73,24 @@ def main() -> int:
             progress = batch.progress
             counts = progress.counts
             state["done"] = progress.done
+            state["open"] = counts.get("queued", 0) + counts.get("processing", 0)
             if options["until"] == "submitted" and not counts.get("pending"):
                 break
             if progress.finished:
                 break
             time.sleep(0.1)
         wall = time.monotonic() - started
-        time.sleep(0.2)  # one more sample with everything tracked
+        tables: dict[str, Any] = {}
+        if options["until"] == "tables":
+            batch.wait()
+            tables["peak_before_mb"] = peak
+            built = time.monotonic()
+            frames = [batch.evaluations, batch.candidates, batch.scores, batch.errors]
+            tables |= {"rows": [len(f) for f in frames], "seconds": time.monotonic() - built}
+        time.sleep(0.2)  # one more sample with everything tracked (and the tables held)
         stop.set()
         result = {
+            "tables": tables,
             "floor_mb": floor,
             "peak_mb": max(peak, process.memory_info().rss / MB),
             "wall_s": wall,

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from fault_servers import FaultServer
-from reliability_support import _SENT, SANDBOX_KEY, CountingTransport, Tally
+from reliability_support import _SENT, HEADER, SANDBOX_KEY, CountingTransport, Tally
 
 from nexio_lab import Client
 from nexio_lab.sandbox import Sandbox
@@ -43,18 +43,6 @@ class FaultLine:
 
 
 _LINES: list[FaultLine] = []
-HEADER = (
-    "fault",
-    "rows",
-    "requests",
-    "retries",
-    "with a result",
-    "failed",
-    "error",
-    "uncertain",
-    "rows lost",
-    "duplicates",
-)
 
 
 def summary_table(lines: list[FaultLine]) -> str:

@@ -65,6 +65,20 @@ class CountingTransport(httpx.AsyncBaseTransport):
 
 _SENT: dict[int, CountingTransport] = {}
 
+#: The columns of the fault summary table (conftest.py prints it, the README quotes it).
+HEADER = (
+    "fault",
+    "rows",
+    "requests",
+    "retries",
+    "with a result",
+    "failed",
+    "error",
+    "uncertain",
+    "rows lost",
+    "duplicates",
+)
+
 
 def sent_by(client: Any) -> int:
     """Requests ``client`` (made by the ``make_client`` fixture) put on the wire."""
