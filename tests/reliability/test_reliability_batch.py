@@ -387,26 +387,17 @@ def open_dir() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _largest_journal_file(sandbox: Sandbox, make_client: Callable[..., Any], where: Path) -> int:
-    """Bytes of the largest file (database or WAL) a whole 40-row batch writes."""
-    store = where / "j.sqlite"
-    _run(make_client(sandbox.url), profiles(40), store, "reference")
-    return max(p.stat().st_size for p in where.iterdir() if p.name.startswith("j.sqlite"))
-
-
 def test_journal_disk_full_then_rerun_with_space(
     make_sandbox: Callable[..., Sandbox],
     make_client: Callable[..., nx.Client],
     tmp_path: Path,
     reliability: Any,
 ) -> None:
-    # the disk fills mid-batch: no file of the child's may grow past half of what the whole
-    # batch writes (measured on a reference run, so it holds whatever the journal's layout)
-    (tmp_path / "reference").mkdir()
-    full_size = _largest_journal_file(make_sandbox(), make_client, tmp_path / "reference")
-    sandbox = make_sandbox()
+    # ten requests per 0.5 s: rows complete one after another; once ten have, the child's
+    # disk is full (no file of it may grow any more)
+    sandbox = make_sandbox(rate_limit=10, rate_window=0.5)
     store = tmp_path / "j.sqlite"
-    outcome = _child_batch(sandbox, store, "full", 40, fsize=full_size // 2)
+    outcome = _child_batch(sandbox, store, "full", 40, full_after=10)
     stopped = outcome["raised"] or outcome["stopped"] or ""
     assert "cannot write the journal" in stopped and str(store) in stopped, outcome
     assert "free space" in stopped
