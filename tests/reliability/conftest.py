@@ -10,6 +10,7 @@ set (``update_readme.py`` puts it in the README).
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,8 +121,11 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def make_fault_server() -> Iterator[Callable[..., FaultServer]]:
     started: list[FaultServer] = []
 
-    def make(handler: Any, upstream: Sandbox | None = None) -> FaultServer:
-        server = FaultServer(handler, ("127.0.0.1", upstream.port) if upstream else None)
+    def make(
+        handler: Any, upstream: Sandbox | None = None, tls: ssl.SSLContext | None = None
+    ) -> FaultServer:
+        address = ("127.0.0.1", upstream.port) if upstream else None
+        server = FaultServer(handler, address, tls=tls)
         started.append(server.start())
         return server
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -203,6 +204,8 @@ class FaultServer:
     handler: Handler
     upstream: tuple[str, int] | None = None
     requests: list[Request] = field(default_factory=list)
+    #: serve https with this context (the upstream is still reached over plain http)
+    tls: ssl.SSLContext | None = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -214,7 +217,7 @@ class FaultServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def count(self, method: str | None = None, path: str | None = None) -> int:
         with self._lock:
@@ -248,7 +251,7 @@ class FaultServer:
         self._loop.run_until_complete(self._main())
 
     async def _main(self) -> None:
-        server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
+        server = await asyncio.start_server(self._connection, "127.0.0.1", 0, ssl=self.tls)
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         async with server:
@@ -265,7 +268,7 @@ class FaultServer:
                 return
             action = self.handler(request)
             await action(conn, request)
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
         finally:
             if not writer.transport.is_closing():

@@ -8,15 +8,24 @@ created: the rows are ``uncertain``, and resubmitting them bills them a second t
 
 from __future__ import annotations
 
+import json
+import os
+import ssl
+import subprocess
+import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
+from fault_servers import FaultServer, forward, forward_then_drop
 from mock_api import LIVE_KEY, MockNexio
-from reliability_support import profiles
+from reliability_support import SANDBOX_KEY, profiles
 
 import nexio_lab as nx
+from nexio_lab.sandbox import Sandbox
 
 POOL = "carriers:all"
 LOST = {"co-001", "co-004"}
@@ -96,6 +105,64 @@ def test_a_lost_answer_is_never_retried_by_the_client(tmp_path: Path) -> None:
     with _client(api) as client:
         _run(client, tmp_path / "j.sqlite")
     assert api.posts == 6 and len(api.jobs) == 6
+
+
+# -- the same from the command line, over real https -------------------------------------------
+
+
+def _cli(url: str, ca: Path, store: Path, rows: Path, *flags: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXIO_")}
+    env |= {"NEXIO_API_KEY": LIVE_KEY, "NEXIO_LAB_HOME": str(store.parent / "home")}
+    env["SSL_CERT_FILE"] = str(ca)  # httpx trusts the test CA, and only it
+    return subprocess.run(
+        [sys.executable, "-m", "nexio_lab.cli", "run", str(rows), "--pool", POOL,
+         "--base-url", url, "--store", str(store), "--name", "live", "--no-progress",
+         "--out", str(store.parent / "out"), *flags],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_cli_resubmits_uncertain_rows_of_a_live_key_only_with_the_flag(
+    sandbox: Sandbox, make_fault_server: Callable[..., FaultServer], tmp_path: Path
+) -> None:
+    # an https front for the sandbox that takes the live key (and passes the sandbox's on),
+    # and loses the 202 of the first POST of each LOST row after the job was created
+    ca = trustme.CA()
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(tls)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    left = set(LOST)
+
+    def handler(request: Any) -> Any:
+        if request.path.startswith("/api/"):
+            assert request.headers.get("x-api-key") == LIVE_KEY
+            request.headers["x-api-key"] = SANDBOX_KEY
+        entity = request.json()["profile"]["entity"] if request.method == "POST" else None
+        if entity in left:
+            left.discard(entity)
+            return forward_then_drop
+        return forward
+
+    front = make_fault_server(handler, upstream=sandbox, tls=tls)
+    assert front.url.startswith("https://")
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps(p) + "\n" for p in profiles(6)))
+    store = tmp_path / "j.sqlite"
+
+    def posts() -> int:
+        return sum(1 for r in front.requests if r.method == "POST")
+
+    first = _cli(front.url, tmp_path / "ca.pem", store, rows)
+    assert first.returncode == 1, first.stderr  # rows left uncertain
+    assert posts() == 6 and LIVE_KEY not in first.stdout + first.stderr
+    again = _cli(front.url, tmp_path / "ca.pem", store, rows)
+    assert again.returncode == 1 and posts() == 6, again.stderr  # not resubmitted
+    assert all(f"'{e}'" in again.stdout for e in LOST)  # the uncertain rows are listed
+    done = _cli(front.url, tmp_path / "ca.pem", store, rows, "--resubmit-uncertain")
+    assert done.returncode == 0, done.stderr
+    assert posts() == 6 + len(LOST)
+    entities = [j.profile["entity"] for j in sandbox.jobs()]
+    assert {e for e in entities if entities.count(e) > 1} == LOST
 
 
 # -- confirm=True above 100 billed evaluations --------------------------------------------------
