@@ -139,11 +139,19 @@ class Journal:
 
     def _write(self, sql: str, params: Iterable[Any] = (), many: bool = False) -> None:
         try:
-            with self._lock, self._db:  # a transaction: all or nothing
-                if many:
-                    self._db.executemany(sql, params)
-                else:
-                    self._db.execute(sql, tuple(params))
+            with self._lock:
+                # autocommit mode (isolation_level=None): `with connection` alone would not
+                # open a transaction, and executemany would commit row by row
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    if many:
+                        self._db.executemany(sql, params)
+                    else:
+                        self._db.execute(sql, tuple(params))
+                except BaseException:
+                    self._db.rollback()
+                    raise
+                self._db.commit()
         except sqlite3.Error as exc:
             raise JournalError(
                 f"cannot write the journal at {self.path}: {exc}. Nothing was lost: every "

@@ -244,3 +244,17 @@ def test_the_input_is_read_once(sandbox, tmp_path) -> None:
         plan, pool="carriers:all", name="planned", store=tmp_path / "j", progress=False
     )
     assert rows.reads == 1 and batch.status_counts()["completed"] == 5
+
+
+def test_a_journal_write_is_all_or_nothing(tmp_path) -> None:
+    from nexio_lab.batch import Journal, JournalError
+    from nexio_lab.batch._journal import PlannedRow
+
+    journal = Journal(tmp_path / "j.sqlite")
+    journal.create_batch("b", "http://127.0.0.1:1", {"pools": ["p"]})
+    rows = [PlannedRow(i, "p", "{}", f"fp{i}", "pending") for i in range(5)]
+    with pytest.raises(JournalError):
+        journal.add_rows("b", [*rows, rows[0]])  # the last one repeats a primary key
+    assert journal.status_counts("b") == {}  # none of the five was kept
+    journal.add_rows("b", rows)
+    assert journal.status_counts("b") == {"pending": 5}
