@@ -20,6 +20,8 @@ from ._state import AB_KINDS, PLOTS, Drawing, ExplorerState
 
 __all__ = ["Explorer", "explore"]
 
+#: Filter labels that the column name would not say in a few letters.
+_LABELS = {"profile_revenue_band": "revenue"}
 #: Rows of the top-candidates table shown at most.
 TABLE_ROWS = 60
 _TABLE_CSS = """<style>
@@ -66,7 +68,7 @@ class Explorer:
         self.filters: dict[str, widgets.SelectMultiple] = {}
         for column in state.filter_options():
             self.filters[column] = widgets.SelectMultiple(
-                description=column.removeprefix("profile_").replace("_", " "),
+                description=_LABELS.get(column, column.removeprefix("profile_")),
                 rows=4,
                 layout=widgets.Layout(width="260px"),
             )
