@@ -14,13 +14,13 @@ from ._top import TOP_COLUMNS, top_candidates
 
 __all__ = [
     "AB_KINDS",
-    "PLOTS",
-    "REVENUE_BANDS",
-    "TOP_COLUMNS",
     "Drawing",
     "Explorer",
     "ExplorerState",
+    "PLOTS",
+    "REVENUE_BANDS",
     "Selection",
+    "TOP_COLUMNS",
     "explore",
     "top_candidates",
 ]

@@ -85,7 +85,8 @@ class Explorer:
         self.a = widgets.Dropdown(description="A")
         self.b = widgets.Dropdown(description="B")
         self.entity = widgets.Dropdown(description="entity")
-        self.ab_out = widgets.Output(layout=widgets.Layout(min_height="420px"))
+        self.shift_out = widgets.Output(layout=widgets.Layout(min_height="420px", width="50%"))
+        self.tiers_out = widgets.Output(layout=widgets.Layout(min_height="420px", width="50%"))
         self.ab_status = widgets.HTML()
 
         controls = widgets.VBox(
@@ -101,7 +102,7 @@ class Explorer:
                         widgets.HBox([self.ab_kind, self.segment_by]),
                         widgets.HBox([self.a, self.b, self.entity]),
                         self.ab_status,
-                        self.ab_out,
+                        widgets.HBox([self.shift_out, self.tiers_out]),
                     ]
                 ),
             ]
@@ -179,10 +180,13 @@ class Explorer:
         self._maybe_draw_ab()
 
     def _after_entity_change(self) -> None:
-        self._ab_dirty = True
         if self.state.selection.plot == "rank_shift":
             self.redraw_plot()
-        self._maybe_draw_ab()
+        if self.tabs.selected_index == 2 and not self._ab_dirty:
+            self.redraw_ab(entity_only=True)
+        else:
+            self._ab_dirty = True
+            self._maybe_draw_ab()
 
     # Options ------------------------------------------------------------------------------
     def _sync_options(self) -> None:
@@ -244,17 +248,22 @@ class Explorer:
         )
         return drawing
 
-    def redraw_ab(self) -> Drawing:
-        """Render the A/B comparison and show it (replacing the previous one)."""
-        # without a comparison there are no entities; the drawing below says why
-        with contextlib.suppress(ValueError):
-            self._sync_entities()
-        drawing = self.state.render_ab()
-        self._show(self.ab_out, drawing)
-        self.last_drawings["ab"] = drawing
+    def redraw_ab(self, *, entity_only: bool = False) -> None:
+        """Render the A/B comparison's plots and show them (replacing the previous ones);
+        ``entity_only``: the rank shift only (the tier transition does not depend on it)."""
+        if not entity_only:
+            # without a comparison there are no entities; the drawings say why
+            with contextlib.suppress(ValueError):
+                self._sync_entities()
+        plots = ("rank_shift",) if entity_only else ("rank_shift", "tier_transition")
+        seconds = 0.0
+        for plot in plots:
+            drawing = self.state.render_ab(plot)
+            self._show(self.shift_out if plot == "rank_shift" else self.tiers_out, drawing)
+            self.last_drawings[plot] = drawing
+            seconds += drawing.seconds
         self._ab_dirty = False
-        self.ab_status.value = f"drawn in {drawing.seconds:.2f} s"
-        return drawing
+        self.ab_status.value = f"drawn in {seconds:.2f} s"
 
     def _maybe_draw_ab(self) -> None:
         # The comparison of a large run is the costliest drawing: only for a visible tab.

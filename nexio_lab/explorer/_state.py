@@ -18,7 +18,7 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -383,22 +383,29 @@ class ExplorerState:
                 raise ValueError("no evaluation matches the filters")
             getattr(plots, sel.plot)(rs, sel.group_by, ax=ax)
 
-    def draw_ab(self, fig: Figure) -> None:
-        """Draw the A/B comparison: rank shift (left) and tier transition (right)."""
+    def draw_ab(self, fig: Figure, plot: Literal["rank_shift", "tier_transition"]) -> None:
+        """Draw one plot of the A/B comparison on ``fig``."""
         from .. import plots
 
-        diff = self.comparison()
-        left, right = fig.subplots(1, 2, width_ratios=[1.15, 1])
-        plots.rank_shift(diff, entity=self.entity(), ax=left)
-        plots.tier_transition(diff, ax=right)
+        diff, ax = self.comparison(), fig.add_subplot()
+        if plot == "rank_shift":
+            plots.rank_shift(diff, entity=self.entity(), ax=ax)
+        else:
+            plots.tier_transition(diff, ax=ax)
 
     def render_plot(self, *, dpi: int = 80) -> Drawing:
         """The picked plot as PNG bytes (or why not), timed from selection to bytes."""
         return _render(self.draw_plot, (9.0, 5.5), dpi)
 
-    def render_ab(self, *, dpi: int = 80) -> Drawing:
-        """The A/B comparison as PNG bytes (or why not), timed from selection to bytes."""
-        return _render(self.draw_ab, (13.0, 5.5), dpi)
+    def render_ab(
+        self, plot: Literal["rank_shift", "tier_transition"], *, dpi: int = 80
+    ) -> Drawing:
+        """One plot of the A/B comparison as PNG bytes (or why not), timed to the bytes.
+
+        Two drawings, not one: picking another entity redraws the rank shift only.
+        """
+        _check("plot", plot, list(AB_PLOTS))
+        return _render(lambda fig: self.draw_ab(fig, plot), (7.0, 5.5), dpi)
 
     def describe(self) -> str:
         """One line: what the filters keep of the current run."""

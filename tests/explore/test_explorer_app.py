@@ -32,16 +32,17 @@ def test_controls_change_the_state_and_the_drawings(results: ResultSet) -> None:
 
 def test_the_ab_tab_draws_when_shown_and_follows_its_pickers(results: ResultSet) -> None:
     app = nexio_lab.explore(results)
-    assert "ab" not in app.last_drawings  # the costliest drawing waits for its tab
+    assert "rank_shift" not in app.last_drawings  # the costliest drawings wait for their tab
     app.tabs.selected_index = 2
-    first = app.last_drawings["ab"]
-    assert first.png is not None
+    first, tiers = app.last_drawings["rank_shift"], app.last_drawings["tier_transition"]
+    assert first.png is not None and tiers.png is not None
     assert (app.a.value, app.b.value) == ("P", "Q")
     assert list(app.entity.options) == ["acme", "bolt", "cora"]
 
     app.entity.value = "cora"
     assert app.state.selection.entity == "cora"
-    assert app.last_drawings["ab"].png != first.png
+    assert app.last_drawings["rank_shift"].png != first.png
+    assert app.last_drawings["tier_transition"] is tiers  # not redrawn: it has no entity
 
     app.ab_kind.value = "segment"
     assert app.segment_by.layout.display == "" and app.entity.layout.display == "none"

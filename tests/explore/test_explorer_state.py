@@ -99,7 +99,7 @@ def test_a_selection_with_nothing_to_draw_says_why(results: ResultSet) -> None:
     one_pool.set(filters={"pool": ["P"]})
     only_p = ExplorerState(one_pool.filtered())
     assert only_p.ab_options() == ["P"]
-    drawing = only_p.render_ab()
+    drawing = only_p.render_ab("tier_transition")
     assert drawing.png is None
     assert drawing.message == "an A/B comparison needs two pools; found 1"
 
@@ -118,7 +118,8 @@ def test_pool_comparison_matches_compare_on_a_manual_split(results: ResultSet) -
     assert state.entity_options() == ["acme", "bolt", "cora"] and state.entity() == "acme"
     state.set(entity="cora")
     assert state.entity() == "cora"
-    assert state.render_ab().png.startswith(PNG)
+    assert state.render_ab("rank_shift").png.startswith(PNG)
+    assert state.render_ab("tier_transition").png.startswith(PNG)
 
 
 def test_segment_comparison_matches_carriers_across_segments(results: ResultSet) -> None:
@@ -130,7 +131,8 @@ def test_segment_comparison_matches_carriers_across_segments(results: ResultSet)
     assert state.entity() is None  # carriers, not entities, are matched
     with pytest.raises(ValueError, match="a: unknown value 'ZZ'"):
         state.set(a="ZZ")
-    assert state.render_ab().png.startswith(PNG)
+    assert state.render_ab("rank_shift").png.startswith(PNG)
+    assert state.render_ab("tier_transition").png.startswith(PNG)
 
 
 def test_run_comparison_finds_what_changed(results: ResultSet, later_run: ResultSet) -> None:
