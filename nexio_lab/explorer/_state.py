@@ -480,7 +480,8 @@ def revenue_bands(revenue: pd.Series) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(names, ordered=True))
 
 
-def _prepare(label: str, results: Any) -> _Run:
+def _prepare(label: str, data: Any) -> _Run:
+    results = getattr(data, "results", data)  # a batch's ResultSet knows its dimensions
     evaluations = results.evaluations
     candidates = results.candidates
     scores = results.scores

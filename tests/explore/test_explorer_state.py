@@ -176,3 +176,24 @@ def test_top_candidates_contract(results: ResultSet) -> None:
     assert str(top["rank"].dtype) == "Int64" and isinstance(top["tier"].dtype, pd.CategoricalDtype)
     with pytest.raises(ValueError, match="no column 'nope' to segment by"):
         top_candidates(results.candidates, results.evaluations, by="nope")
+
+
+def test_a_real_batch_is_explored_under_its_name(sandbox, tmp_path) -> None:
+    from nexio_lab import Client
+
+    profiles = [
+        {"entity": f"acme-{i}", "state": s, "line": "cyber", "revenue": 3_000_000}
+        for i, s in enumerate(["CA", "NY", "CA", "TX"])
+    ]
+    with Client(sandbox.api_key, base_url=sandbox.url) as client:
+        batch = client.run_batch(
+            profiles, pools=["carriers:all", "carriers:tier1"], name="q4",
+            store=tmp_path / "j.sqlite", progress=False,
+        )  # fmt: skip
+    state = ExplorerState(batch)
+    assert list(state.runs) == ["q4"]
+    assert state.run.dimensions == batch.results.dimensions
+    state.set(filters={"profile_state": ["CA"]}, plot="dimension_profile")
+    assert len(state.filtered().evaluations) == 4
+    assert state.render_plot().png.startswith(PNG)
+    assert state.comparison().attrs["summary"].n_shared > 0  # same profiles on both pools
