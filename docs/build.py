@@ -36,6 +36,35 @@ def _resolve_lazy_names(module_name: str) -> None:
         setattr(module, name, getattr(module, name))
 
 
+def _annotations_pdoc_can_read() -> None:
+    """Make two kinds of annotation evaluable at run time, as a type checker reads them.
+
+    * A string type alias (``ProfileSource: TypeAlias = "pd.DataFrame | ..."``) names what
+      its module imports under TYPE_CHECKING only (so that ``import nexio_lab`` stays
+      light); pdoc would evaluate it in each module that uses it. It is evaluated once in
+      its own module (TYPE_CHECKING sections run, as pdoc does) and exported as the type.
+    * A NamedTuple's generated ``__new__`` belongs to no importable module, so pdoc finds
+      no namespace for its string annotations: it is given its class's module.
+    """
+    from pdoc.doc_types import _eval_type_checking_sections
+
+    modules = [m for n, m in list(sys.modules.items()) if n.split(".")[0] == "nexio_lab"]
+    for module in modules:
+        for name, annotation in list(getattr(module, "__annotations__", {}).items()):
+            value = module.__dict__.get(name)
+            if "TypeAlias" not in str(annotation) or not isinstance(value, str):
+                continue
+            _eval_type_checking_sections(module, set())
+            resolved = eval(value, dict(module.__dict__))  # our own alias, our own code
+            for other in modules:
+                for attr, current in list(vars(other).items()):
+                    if current is value:
+                        setattr(other, attr, resolved)
+        for obj in list(vars(module).values()):
+            if isinstance(obj, type) and issubclass(obj, tuple) and hasattr(obj, "_fields"):
+                obj.__new__.__module__ = obj.__module__
+
+
 def build(out: Path) -> list[str]:
     """Write the reference into ``out``; return pdoc's warnings (empty when clean)."""
     import pdoc
@@ -43,6 +72,7 @@ def build(out: Path) -> list[str]:
 
     for name in MODULES:
         _resolve_lazy_names(name)
+    _annotations_pdoc_can_read()
     pdoc.render.configure(docformat="restructuredtext", show_source=False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from html import escape
-from typing import Any
+from typing import Any, Literal
 
 import ipywidgets as widgets
 from IPython.display import HTML, Image, display
@@ -119,7 +119,7 @@ class Explorer:
 
     # Binding ------------------------------------------------------------------------------
     def _bind(self) -> None:
-        plain: dict[str, tuple[widgets.Widget, Callable[[], None]]] = {
+        plain: dict[str, tuple[widgets.Widget, Callable[[], object]]] = {
             "run": (self.run, self._after_data_change),
             "plot": (self.plot, self.redraw_plot),
             "group_by": (self.group_by, self._after_group_change),
@@ -137,7 +137,7 @@ class Explorer:
             control.observe(self._filter_handler(column), names="value")
         self.tabs.observe(lambda _: self._maybe_draw_ab(), names="selected_index")
 
-    def _handler(self, name: str, then: Callable[[], None]) -> Callable[[dict[str, Any]], None]:
+    def _handler(self, name: str, then: Callable[[], object]) -> Callable[[dict[str, Any]], None]:
         def handle(change: dict[str, Any]) -> None:
             if self._syncing or change["new"] is None:
                 return
@@ -152,7 +152,7 @@ class Explorer:
 
         return handle
 
-    def _apply(self, changes: dict[str, Any], then: Callable[[], None]) -> None:
+    def _apply(self, changes: dict[str, Any], then: Callable[[], object]) -> None:
         try:
             self.state.set(**changes)
         except ValueError as exc:
@@ -218,11 +218,12 @@ class Explorer:
             self.segment_by.layout.display = "" if sel.ab_kind == "segment" else "none"
             options = state.ab_options()
             self.a.options = self.b.options = options
+            pair: tuple[str, str] | tuple[None, None]
             try:
-                a, b = state.ab_pair()
+                pair = state.ab_pair()
             except ValueError:
-                a = b = None
-            self.a.value, self.b.value = a, b
+                pair = (None, None)
+            self.a.value, self.b.value = pair
             self.entity.layout.display = "none" if sel.ab_kind == "segment" else ""
         finally:
             self._syncing = False
@@ -255,7 +256,9 @@ class Explorer:
             # without a comparison there are no entities; the drawings say why
             with contextlib.suppress(ValueError):
                 self._sync_entities()
-        plots = ("rank_shift",) if entity_only else ("rank_shift", "tier_transition")
+        plots: tuple[Literal["rank_shift", "tier_transition"], ...] = (
+            ("rank_shift",) if entity_only else ("rank_shift", "tier_transition")
+        )
         seconds = 0.0
         for plot in plots:
             drawing = self.state.render_ab(plot)

@@ -149,6 +149,7 @@ class ExplorerState:
     # Options ------------------------------------------------------------------------------
     @property
     def run(self) -> _Run:
+        """The run shown: its tables and the links between them."""
         return self.runs[self.selection.run]
 
     def group_options(self) -> list[str]:
@@ -269,10 +270,12 @@ class ExplorerState:
             if filters is not None:
                 trial = replace(trial, filters=self._merged_filters(trial, filters))
             self.selection = trial
-            for side, value in (("a", a), ("b", b)):
-                if value is not None:
-                    _check(side, value, self.ab_options())
-                    trial = replace(trial, **{side: value, "entity": None})
+            if a is not None:
+                _check("a", a, self.ab_options())
+                trial = replace(trial, a=a, entity=None)
+            if b is not None:
+                _check("b", b, self.ab_options())
+                trial = replace(trial, b=b, entity=None)
             if eval_id is not None:
                 trial = replace(trial, eval_id=eval_id)
             if entity is not None:
@@ -360,6 +363,7 @@ class ExplorerState:
         return self.selection.entity if self.selection.entity in options else options[0]
 
     def heatmap_eval_id(self) -> str:
+        """The evaluation the score heatmap shows: the chosen one, else the first listed."""
         options = [eval_id for _, eval_id in self.evaluation_options()]
         if not options:
             raise ValueError("no evaluation with candidates matches the filters")
@@ -454,7 +458,7 @@ def _runs_of(data: Any) -> dict[str, Any]:
         names = [getattr(r, "name", None) for r in data]
         unique = all(isinstance(n, str) for n in names) and len(set(names)) == len(names)
         runs = {
-            (n if unique else f"run {i + 1}"): r
+            (str(n) if unique else f"run {i + 1}"): r
             for i, (n, r) in enumerate(zip(names, data, strict=True))
         }
     else:

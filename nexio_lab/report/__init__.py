@@ -5,6 +5,6 @@
 or ``nexio-lab report NAME --out q4.html``. See :func:`write_report`.
 """
 
-from ._report import AGREEMENT_COLUMNS, agreement_table, report_html, write_report
+from ._report import pool_agreement, report_html, write_report
 
-__all__ = ["AGREEMENT_COLUMNS", "agreement_table", "report_html", "write_report"]
+__all__ = ["pool_agreement", "report_html", "write_report"]

@@ -29,23 +29,10 @@ from ..explorer._top import top_candidates
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["agreement_table", "report_html", "write_report"]
+__all__ = ["pool_agreement", "report_html", "write_report"]
 
 #: Error rows listed at most (the rest are counted).
 ERRORS_SHOWN = 200
-#: Columns of :func:`agreement_table`, built there only.
-AGREEMENT_COLUMNS = (
-    "pool_a",
-    "pool_b",
-    "n_shared",
-    "n_a_only",
-    "n_b_only",
-    "same_tier_share",
-    "spearman",
-    "kendall",
-    "top_k_overlap",
-)
-
 _CSS = """
 :root { color-scheme: light; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
@@ -273,32 +260,40 @@ def _plots_section(results: Any, k: int) -> str:
     return f'<section id="plots"><h2>Plots</h2><div class="grid">{"".join(figures)}</div></section>'
 
 
-def agreement_table(candidates: pd.DataFrame, *, k: int = 10) -> pd.DataFrame:
-    """Agreement of every pair of pools (columns :data:`AGREEMENT_COLUMNS`).
+def pool_agreement(candidates: pd.DataFrame, *, k: int = 10) -> pd.DataFrame:
+    """The agreement of every pair of pools: :func:`nexio_lab.agreement` rows, one per pair.
 
-    Candidates match by ``(entity, name)``; the figures are those of
-    :class:`~nexio_lab.CompareSummary`.
+    Candidates match by ``(entity, name)``; ``label_a``/``label_b`` name the two pools.
+
+    >>> from nexio_lab.results import ResultSet
+    >>> from nexio_lab.results._synthetic import synthetic_records
+    >>> rs = ResultSet.from_records(synthetic_records(9, 4, seed=1))
+    >>> pool_agreement(rs.candidates)[["label_a", "label_b"]].values.tolist()[0]
+    ['carriers:all', 'carriers:tier1']
     """
+    from ..results import agreement
+
     pools = _pool_names(candidates)
-    rows = []
-    for a, b in itertools.combinations(pools, 2):
-        s = _pool_diff(candidates, a, b, k).attrs["summary"]
-        rows.append(
-            (a, b, s.n_shared, s.n_a_only, s.n_b_only, s.same_tier_share, s.spearman,
-             s.kendall, s.top_k_overlap)
-        )  # fmt: skip
-    return pd.DataFrame(rows, columns=list(AGREEMENT_COLUMNS))
+    frames = [
+        agreement(_pool_diff(candidates, a, b, k)) for a, b in itertools.combinations(pools, 2)
+    ]
+    if not frames:
+        return agreement(candidates.iloc[:0], candidates.iloc[:0], k=k).iloc[:0]
+    return pd.concat(frames, ignore_index=True)
 
 
 def _comparison_section(candidates: pd.DataFrame, k: int) -> str:
-    table = agreement_table(candidates, k=k)
+    table = pool_agreement(candidates, k=k)
     if table.empty:
         body = '<p class="note">One pool only: nothing to compare.</p>'
     else:
-        shown = table.rename(
+        shown = table[
+            ["label_a", "label_b", "n_shared", "n_a_only", "n_b_only", "same_tier_share",
+             "spearman", "kendall", "top_k_overlap"]
+        ].rename(
             columns={
-                "pool_a": "pool A",
-                "pool_b": "pool B",
+                "label_a": "pool A",
+                "label_b": "pool B",
                 "n_shared": "shortlisted by both",
                 "n_a_only": "only in A",
                 "n_b_only": "only in B",
@@ -307,7 +302,7 @@ def _comparison_section(candidates: pd.DataFrame, k: int) -> str:
                 "kendall": "Kendall",
                 "top_k_overlap": f"top-{k} overlap",
             }
-        )
+        )  # fmt: skip
         body = _table(
             shown,
             table_id="agreement",
@@ -319,7 +314,9 @@ def _comparison_section(candidates: pd.DataFrame, k: int) -> str:
         '<p class="meta">Candidates matched by (entity, name). Same tier: share of the '
         "candidates shortlisted by both pools with the same tier in both. Spearman and "
         "Kendall: rank correlations over those. Top-k overlap: Jaccard index of the "
-        f"candidates ranked within the first {k} on each side.</p>{body}</section>"
+        f"candidates ranked within the first {k} on each side "
+        "(<code>nexio_lab.agreement</code>).</p>"
+        f"{body}</section>"
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 from nexio_lab import Client, compare
 from nexio_lab.batch import Batch
 from nexio_lab.explorer import top_candidates
-from nexio_lab.report import agreement_table, report_html
+from nexio_lab.report import pool_agreement, report_html
 from nexio_lab.results import ResultSet
 from nexio_lab.results._synthetic import synthetic_records
 
@@ -150,13 +150,14 @@ def test_report_of_a_result_set_without_two_pools_or_errors(tmp_path: Path) -> N
     assert top[0][0] == "profile_state"
 
 
-def test_agreement_table_covers_every_pair_of_pools() -> None:
+def test_pool_agreement_covers_every_pair_of_pools() -> None:
     rs = ResultSet.from_records(synthetic_records(30, 5, seed=4))
-    table = agreement_table(rs.candidates, k=5)
-    assert table[["pool_a", "pool_b"]].values.tolist() == [
+    table = pool_agreement(rs.candidates, k=5)
+    assert table[["label_a", "label_b"]].values.tolist() == [
         ["carriers:all", "carriers:tier1"],
         ["carriers:all", "providers:network"],
         ["carriers:tier1", "providers:network"],
     ]
+    assert table["k"].tolist() == [5, 5, 5]
     assert pd.api.types.is_float_dtype(table["same_tier_share"])
     assert "<table" in report_html(rs)
