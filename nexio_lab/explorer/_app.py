@@ -1,20 +1,20 @@
 """The explorer's widgets: controls bound to an :class:`ExplorerState`, drawings in Outputs.
 
 Each control change is one :meth:`ExplorerState.set` call; the drawings it affects are
-re-rendered to PNG and replace the previous ones in their ``Output`` with
-``clear_output(wait=True)`` (the old image stays until the new one arrives: no flicker),
-and figures are bare matplotlib ``Figure`` objects that pyplot never holds, so none pile up.
+re-rendered to PNG and replace the previous one in their ``Output`` in a single state
+update (the old image stays until the new one is there: no flicker, never two images), and
+figures are bare matplotlib ``Figure`` objects that pyplot never holds, so none pile up.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 from collections.abc import Callable
 from html import escape
 from typing import Any, Literal
 
 import ipywidgets as widgets
-from IPython.display import HTML, Image, display
 
 from ._state import AB_KINDS, PLOTS, Drawing, ExplorerState
 
@@ -286,12 +286,18 @@ class Explorer:
 
     @staticmethod
     def _show(out: widgets.Output, drawing: Drawing) -> None:
-        out.clear_output(wait=True)
-        with out:
-            if drawing.png is not None:
-                display(Image(data=drawing.png, format="png"))
-            else:
-                display(HTML(f"<p><i>{escape(drawing.message or 'nothing to draw')}</i></p>"))
+        if drawing.png is not None:
+            data = {
+                "image/png": base64.b64encode(drawing.png).decode("ascii"),
+                "text/plain": "<explorer plot>",
+            }
+        else:
+            message = drawing.message or "nothing to draw"
+            data = {"text/html": f"<p><i>{escape(message)}</i></p>", "text/plain": message}
+        # One state update replaces the output: the old image stays until the new one is
+        # there (no flicker), only one is ever held (no stacking), and no display message
+        # goes through the kernel, so it works the same from a callback, a cell or a test.
+        out.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
 
     # Display ------------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:

@@ -11,9 +11,15 @@ def test_controls_change_the_state_and_the_drawings(results: ResultSet) -> None:
     first = app.last_drawings["plot"].png
     assert first is not None
 
+    shown = app.plot_out.outputs
+    assert len(shown) == 1 and "image/png" in shown[0]["data"]
+
     app.plot.value = "funnel"
     assert app.state.selection.plot == "funnel"
     assert app.last_drawings["plot"].png not in (None, first)
+    # the new image replaced the old one in the Output: one image, never two
+    assert len(app.plot_out.outputs) == 1
+    assert app.plot_out.outputs[0]["data"]["image/png"] != shown[0]["data"]["image/png"]
 
     app.filters["pool"].value = ("P",)
     assert app.state.selection.chosen("pool") == ("P",)
