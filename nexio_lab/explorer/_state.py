@@ -131,7 +131,8 @@ class ExplorerState:
     >>> state = ExplorerState(ResultSet.from_records(synthetic_records(30, 5, seed=2)))
     >>> state.set(plot="funnel", group_by="profile_state").plot
     'funnel'
-    >>> len(state.set(filters={"pool": ["carriers:all"]}) and state.filtered().evaluations)
+    >>> _ = state.set(filters={"pool": ["carriers:all"]})
+    >>> len(state.filtered().evaluations)
     10
     """
 
