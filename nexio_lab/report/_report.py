@@ -404,7 +404,10 @@ def _percent(value: Any) -> str:
 
 
 def _decimal(value: Any) -> str:
-    return "" if pd.isna(value) else f"{float(value):.2f}"
+    if pd.isna(value):
+        return ""
+    shown = f"{float(value):.2f}"
+    return "0.00" if shown == "-0.00" else shown  # a tiny negative is not a finding
 
 
 def _cell(value: Any) -> str:
