@@ -29,6 +29,7 @@ from ._version import __version__
 from .batch import Batch, BatchOptions, BatchPlan, BatchProgress, InputError, JournalError
 
 if TYPE_CHECKING:
+    from .explorer import explore
     from .results import (
         CompareSummary,
         ResultSet,
@@ -54,6 +55,7 @@ _LAZY_RESULTS = {
     "read_results",
     "to_frames",
 }
+_LAZY_ELSEWHERE = {"explore": "explorer"}
 
 
 def __getattr__(name: str) -> object:
@@ -63,6 +65,8 @@ def __getattr__(name: str) -> object:
         return importlib.import_module(f".{name}", __name__)
     if name in _LAZY_RESULTS:
         return getattr(importlib.import_module(".results", __name__), name)
+    if name in _LAZY_ELSEWHERE:
+        return getattr(importlib.import_module(f".{_LAZY_ELSEWHERE[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -101,6 +105,7 @@ __all__ = [
     "columns",
     "compare",
     "compare_runs",
+    "explore",
     "read_results",
     "to_frames",
 ]

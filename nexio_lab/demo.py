@@ -1,8 +1,9 @@
 """The demo: the shipped profiles against two pools of an embedded sandbox, start to finish.
 
 No key and no network: a sandbox runs in this process on loopback. :func:`run_demo` writes
-the three tables as Parquet and CSV, PNGs of the comparison plots, and returns a
-:class:`DemoResult` whose :meth:`~DemoResult.summary` is what ``nexio-lab demo`` prints.
+the three tables as Parquet and CSV, PNGs of the comparison plots and the one-file HTML
+report ``report.html``, and returns a :class:`DemoResult` whose
+:meth:`~DemoResult.summary` is what ``nexio-lab demo`` prints.
 
 >>> from nexio_lab.demo import run_demo                      # doctest: +SKIP
 >>> result = run_demo("demo-out", rows=40, progress=False)   # doctest: +SKIP
@@ -107,7 +108,8 @@ def run_demo(
     speed: float = SPEED,
     seed: int = SEED,
 ) -> DemoResult:
-    """Run the demo into ``out_dir``: tables (``parquet/``, ``csv/``) and ``plots/*.png``.
+    """Run the demo into ``out_dir``: tables (``parquet/``, ``csv/``), ``plots/*.png`` and
+    ``report.html``.
 
     ``rows`` takes the first N shipped profiles (all 240 by default). The journal lives in
     ``out_dir`` and starts fresh on every run: each run has its own sandbox, whose eval_ids
@@ -144,6 +146,7 @@ def run_demo(
     if len(set(results.candidates["pool"].dropna())) == 2:
         result.agreement = compare(results, by="pool").attrs["summary"]
     result.files["plots"] = _save_plots(results, out / "plots")
+    result.files["report"] = [batch.to_report(out / "report.html")]
     result.wall_s = time.monotonic() - started
     return result
 

@@ -7,8 +7,10 @@ import sys
 
 import nexio_lab
 import nexio_lab.batch
+import nexio_lab.explorer
 import nexio_lab.plots
 import nexio_lab.progress
+import nexio_lab.report
 import nexio_lab.results
 import nexio_lab.sandbox
 
@@ -17,7 +19,9 @@ def test_every_all_is_sorted_and_importable() -> None:
     for module in (
         nexio_lab,
         nexio_lab.batch,
+        nexio_lab.explorer,
         nexio_lab.progress,
+        nexio_lab.report,
         nexio_lab.results,
         nexio_lab.sandbox,
     ):
@@ -47,8 +51,10 @@ def _public_callables() -> list[tuple[str, object]]:
     for module in (
         nexio_lab,
         nexio_lab.batch,
+        nexio_lab.explorer,
         nexio_lab.plots,
         nexio_lab.progress,
+        nexio_lab.report,
         nexio_lab.results,
     ):
         for name in module.__all__:

@@ -340,6 +340,12 @@ class Batch:
         """Write the tables as CSV into the folder ``path`` (see :meth:`ResultSet.to_csv`)."""
         return self.results.to_csv(path, storage_options=storage_options)
 
+    def to_report(self, path: str | Path) -> Path:
+        """Write a one-file HTML report (see :func:`nexio_lab.report.write_report`)."""
+        from ..report import write_report
+
+        return write_report(self, path)
+
     # -- control (sync batches started with Client.start_batch) ------------------------------
 
     def wait(self, timeout: float | None = None) -> Batch:

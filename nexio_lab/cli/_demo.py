@@ -18,7 +18,8 @@ def register(subparsers: Any) -> None:
         description=(
             "Start a local sandbox, run the shipped profiles against carriers:all and "
             "carriers:tier1 with live progress, and write the evaluations, candidates and "
-            "scores tables (Parquet and CSV) and PNGs of the comparison plots into --out. "
+            "scores tables (Parquet and CSV), PNGs of the comparison plots and a one-file "
+            "HTML report (report.html) into --out. "
             "No key, no network."
         ),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from .._models import Evaluation
@@ -72,8 +73,10 @@ def with_group(
             raise ValueError(f"no column {by!r} to group by; columns are {known}")
         link = evaluations[["row", "pool", by]].drop_duplicates(["row", "pool"])
         frame = frame.merge(link, on=["row", "pool"], how="left")
-    values = frame[by].astype(object)
-    frame = frame.assign(_group=[NONE if pd.isna(v) else str(v) for v in values])
+    # str() once per distinct value, not per row (scores of a large batch have millions)
+    codes, uniques = pd.factorize(frame[by], use_na_sentinel=True)
+    labels = np.array([*(str(u) for u in uniques), NONE], dtype=object)
+    frame = frame.assign(_group=labels[codes])
     return frame, by
 
 

@@ -28,6 +28,9 @@ def test_demo_writes_tables_plots_and_a_summary(cli: Any, tmp_path: Path) -> Non
     assert {"tier_distribution.png", "score_heatmap.png", "rank_shift.png"} <= set(pngs)
     for png in (out / "plots").glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "<title>Batch demo</title>" in report and '<table id="agreement">' in report
+    assert "report: report.html in" in done.stdout
     assert "80 evaluations (40 profiles x 2 pools)" in done.stdout
     assert "carriers:all vs carriers:tier1" in done.stdout
     assert str(out / "plots") in done.stdout or "demo/plots" in done.stdout
