@@ -23,7 +23,9 @@ ALLOWED = {
     "progress": set(),
     "results": {"plots"},
     "plots": {"results"},
-    "batch": {"progress", "results", "plots"},
+    "batch": {"progress", "results", "plots", "report"},
+    "report": {"results", "plots"},
+    "explorer": {"results", "plots"},
     "_client": {"batch", "progress"},
 }
 

@@ -8,9 +8,9 @@
 >>> app                             # doctest: +SKIP
 """
 
+from ..results._top import TOP_COLUMNS, top_candidates
 from ._app import Explorer, explore
 from ._state import AB_KINDS, PLOTS, REVENUE_BANDS, Drawing, ExplorerState, Selection
-from ._top import TOP_COLUMNS, top_candidates
 
 __all__ = [
     "AB_KINDS",

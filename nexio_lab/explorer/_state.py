@@ -26,7 +26,7 @@ import pandas as pd
 from ..results import ResultSet
 from ..results._columns import ERROR_COLUMNS
 from ..results._frames import Tables
-from ._top import segment_labels, top_candidates
+from ..results._top import segment_labels, top_candidates
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .._version import __version__
-from ..explorer._top import top_candidates
+from ..results._top import top_candidates
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -22,6 +22,7 @@ from ._export import read_results
 from ._frames import Tables, build_tables, records_from_evaluations
 from ._resultset import ResultSet
 from ._runs import RunComparison, compare_runs
+from ._top import top_candidates
 
 __all__ = [
     "CONTRACT_VERSION",
@@ -35,6 +36,7 @@ __all__ = [
     "compare_runs",
     "read_results",
     "to_frames",
+    "top_candidates",
 ]
 
 

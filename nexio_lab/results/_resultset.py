@@ -125,12 +125,6 @@ class ResultSet:
 
         return write_results(self, path, "csv", storage_options=storage_options)
 
-    def to_report(self, path: str | Path, *, title: str | None = None) -> Path:
-        """Write a one-file HTML report (see :func:`nexio_lab.report.write_report`)."""
-        from ..report import write_report
-
-        return write_report(self, path, title=title)
-
     # Compare and plots --------------------------------------------------------------------
     def compare(
         self,

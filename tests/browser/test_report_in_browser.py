@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from nexio_lab.report import write_report
 from nexio_lab.results import ResultSet
 from nexio_lab.results._synthetic import synthetic_records
 
@@ -36,7 +37,7 @@ def test_report_renders_with_no_request_and_no_console_error(
     browser, tmp_path: Path, artifacts_dir: Path
 ) -> None:
     results = every_profile_on_every_pool(30)
-    report = results.to_report(tmp_path / "q4.html", title="Q4 carriers")
+    report = write_report(results, tmp_path / "q4.html", title="Q4 carriers")
     body = report.read_bytes()
 
     requests: list[str] = []

@@ -12,7 +12,7 @@ import pytest
 from nexio_lab import Client, compare
 from nexio_lab.batch import Batch
 from nexio_lab.explorer import top_candidates
-from nexio_lab.report import pool_agreement, report_html
+from nexio_lab.report import pool_agreement, report_html, write_report
 from nexio_lab.results import ResultSet
 from nexio_lab.results._synthetic import synthetic_records
 
@@ -139,7 +139,7 @@ def test_report_sections_hold_the_tables_numbers(batch: Batch, sandbox, tmp_path
 
 def test_report_of_a_result_set_without_two_pools_or_errors(tmp_path: Path) -> None:
     rs = ResultSet.from_records(synthetic_records(9, 4, seed=2, pools=["only"]))
-    html = rs.to_report(tmp_path / "r.html", title="Q4 <draft>").read_text(encoding="utf-8")
+    html = write_report(rs, tmp_path / "r.html", title="Q4 <draft>").read_text(encoding="utf-8")
     assert "<title>Q4 &lt;draft&gt;</title>" in html
     doc = parse(html)
     assert "agreement" not in doc.tables
