@@ -26,7 +26,18 @@ from ._exceptions import (
 )
 from ._models import Candidate, Evaluation, EvaluationRecord, RateLimit
 from ._version import __version__
-from .batch import Batch, BatchOptions, BatchPlan, BatchProgress, InputError, JournalError
+from .batch import (
+    Batch,
+    BatchLockedError,
+    BatchOptions,
+    BatchPlan,
+    BatchProgress,
+    InputError,
+    JournalError,
+    attach,
+    list_batches,
+    open_batch,
+)
 
 if TYPE_CHECKING:
     from .results import (
@@ -74,6 +85,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "Batch",
+    "BatchLockedError",
     "BatchOptions",
     "BatchPlan",
     "BatchProgress",
@@ -98,9 +110,12 @@ __all__ = [
     "UnprocessableEntityError",
     "__version__",
     "agreement",
+    "attach",
     "columns",
     "compare",
     "compare_runs",
+    "list_batches",
+    "open_batch",
     "read_results",
     "to_frames",
 ]

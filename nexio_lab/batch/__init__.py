@@ -19,11 +19,14 @@ from ._batch import (
 )
 from ._inputs import InputError, read_profiles
 from ._journal import Journal, JournalError, default_store
+from ._lock import BatchLockedError
+from ._registry import LIST_COLUMNS, attach, list_batches, open_batch
 
 __all__ = [
     "BATCH_STATUSES",
     "Batch",
     "BatchInputError",
+    "BatchLockedError",
     "BatchOptions",
     "BatchPlan",
     "BatchProgress",
@@ -31,8 +34,12 @@ __all__ = [
     "InputError",
     "Journal",
     "JournalError",
+    "LIST_COLUMNS",
     "ProfileSource",
+    "attach",
     "default_store",
+    "list_batches",
+    "open_batch",
     "plan_batch",
     "read_profiles",
     "run_batch",
