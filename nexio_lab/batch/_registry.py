@@ -77,7 +77,7 @@ class StoredBatch(Batch):
 
     >>> batch = nexio_lab.open_batch("q4")   # doctest: +SKIP
     >>> batch                                 # doctest: +SKIP
-    <Batch 'q4' stopped with 160 pending: completed=80, pending=160>
+    <Batch 'q4' stopped with 160 not finished: completed=80, pending=160>
 
     ``state`` is ``running``, ``finished`` or ``stopped`` as for any batch; the repr says
     which process runs it, or how many rows a resume would take up.
@@ -106,7 +106,7 @@ class StoredBatch(Batch):
         return None if self.running else info.get("stopped_reason")
 
     def describe(self) -> str:
-        """``running in process 1234``, ``finished`` or ``stopped with 160 pending``."""
+        """``running in process 1234``, ``finished`` or ``stopped with 160 not finished``."""
         return self._state_line()
 
     def _state_line(self) -> str:
@@ -119,7 +119,7 @@ class StoredBatch(Batch):
         if not left:
             return "finished"
         reason = self.stopped_reason
-        return f"stopped with {left} pending" + (f" ({reason})" if reason else "")
+        return f"stopped with {left} not finished" + (f" ({reason})" if reason else "")
 
     @property
     def progress(self) -> BatchProgress:

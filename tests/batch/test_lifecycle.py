@@ -86,8 +86,8 @@ def test_open_batch_tells_the_truth_finished_stopped_running(make_sandbox, tmp_p
     started.cancel()
     left = sum(n for s, n in live.status_counts().items() if s in {"pending", "queued", "processing"})
     assert left > 0 and not live.running
-    assert live.state == "stopped" and live.describe() == f"stopped with {left} pending (cancelled)"
-    assert repr(live).startswith(f"<Batch 'slow' stopped with {left} pending (cancelled):")
+    assert live.state == "stopped" and live.describe() == f"stopped with {left} not finished (cancelled)"
+    assert repr(live).startswith(f"<Batch 'slow' stopped with {left} not finished (cancelled):")
 
     frame = nexio_lab.list_batches(store)
     assert tuple(frame.columns) == LIST_COLUMNS

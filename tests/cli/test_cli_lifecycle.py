@@ -157,7 +157,7 @@ def test_the_key_is_in_no_argv_ps_log_or_store_and_cancel_then_resume_finishes(
     assert {r["eval_id"] for r in at_stop if r["eval_id"]} == {j["eval_id"] for j in stalled.jobs()}
     pending = sum(r["status"] in {"pending", "queued", "processing"} for r in at_stop)
     assert pending > 0
-    assert nexio_lab.open_batch("bg", store).describe() == f"stopped with {pending} pending (cancelled)"
+    assert nexio_lab.open_batch("bg", store).describe() == f"stopped with {pending} not finished (cancelled)"
     assert "cancel requested" in log.read_text()
 
     open_the_window(stalled)
