@@ -17,6 +17,7 @@ from ._batch import (
     run_batch,
     start_batch,
 )
+from ._estimate import fetch_rate_limit
 from ._inputs import InputError, read_profiles
 from ._journal import Journal, JournalError, default_store
 from ._lock import BatchLockedError
@@ -38,6 +39,7 @@ __all__ = [
     "ProfileSource",
     "attach",
     "default_store",
+    "fetch_rate_limit",
     "list_batches",
     "open_batch",
     "plan_batch",

@@ -185,8 +185,8 @@ def plan_batch(
     The plan's ``planned`` rows are what :func:`run_batch` journals. Also estimated: rows
     resumed from the journal, rows ``reuse`` fills from earlier results of this store (for
     ``base_url``; with reuse off, how many it would), requests expected, an ETA from
-    ``rate_limit`` (as read at ``rate_limit_at``, Unix time; see
-    :func:`~nexio_lab.batch._estimate.fetch_rate_limit`) and a cost for
+    ``rate_limit`` (see :func:`~nexio_lab.batch.fetch_rate_limit`; read at ``rate_limit_at``,
+    Unix time, default now) and a cost for
     ``price_per_evaluation``.
 
     >>> plan = plan_batch([{"entity": "a"}, {"entity": "a"}, {}], pool="carriers:all")

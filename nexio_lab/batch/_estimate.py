@@ -30,17 +30,23 @@ REQUESTS_WEBHOOK = 1
 REPORT_AGE = timedelta(days=7)
 
 
-def fetch_rate_limit(base_url: str, *, timeout: float = 5.0) -> tuple[RateLimit | None, float]:
-    """One unkeyed ``GET /health``: the rate-limit headers and the time they were read.
-    ``(None, now)`` when the service cannot be reached or sent none."""
+def fetch_rate_limit(base_url: str, *, timeout: float = 5.0) -> RateLimit | None:
+    """The key's rate limit as one unkeyed, unbilled ``GET /health`` reports it (every
+    response carries the headers); None when the service cannot be reached or sent none.
+    Pass it to :func:`~nexio_lab.batch.plan_batch` for an ETA, soon after reading it.
+
+    >>> from nexio_lab import sandbox
+    >>> with sandbox.run(rate_limit=120) as sb:
+    ...     fetch_rate_limit(sb.url).limit
+    120
+    """
     import httpx
 
-    now = time.time()
     try:
         response = httpx.get(f"{base_url.rstrip('/')}/health", timeout=timeout)
     except httpx.HTTPError:
-        return None, now
-    return RateLimit.from_headers(response.headers), now
+        return None
+    return RateLimit.from_headers(response.headers)
 
 
 def journal_backlog(journal: Journal | None, name: str) -> tuple[int, int, list[str]]:
@@ -92,8 +98,8 @@ def fill_estimates(
         plan.cost = sends * float(price_per_evaluation)
     plan.price_per_evaluation = price_per_evaluation
     plan.rate_limit = rate_limit
-    if rate_limit and rate_limit.limit and rate_limit.reset and rate_limit_at:
-        window = max(rate_limit.reset - rate_limit_at, 1.0)
+    if rate_limit and rate_limit.limit and rate_limit.reset:
+        window = max(rate_limit.reset - (rate_limit_at or time.time()), 1.0)
         plan.window_s = window
         plan.eta_s = plan.requests / rate_limit.limit * window
 
@@ -143,7 +149,7 @@ def plan_lines(plan: BatchPlan) -> list[str]:
             f"{plan.rate_limit.limit} requests per {_duration(plan.window_s)} window (GET /health)"
         )
     elif plan.requests:
-        lines.append("  ETA: unknown (no rate-limit headers from GET /health)")
+        lines.append("  ETA: unknown (no rate limit known: pass rate_limit=fetch_rate_limit(URL))")
     if plan.cost is not None:
         lines.append(
             f"  cost: {plan.cost:,.2f} at {plan.price_per_evaluation:g} per evaluation"

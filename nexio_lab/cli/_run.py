@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -202,11 +203,12 @@ def _plan(args: argparse.Namespace, name: str) -> BatchPlan:
     A dry run also asks one unkeyed, unbilled ``GET /health`` for the rate limit (the ETA)."""
     from .. import _config
     from ..batch import Journal, default_store, plan_batch
-    from ..batch._estimate import fetch_rate_limit
+    from ..batch import fetch_rate_limit
 
     store = Path(args.store) if args.store else default_store()
     base_url = (args.base_url or _config.base_url()).rstrip("/")
-    rate_limit, read_at = fetch_rate_limit(base_url) if args.dry_run else (None, None)
+    read_at = time.time()
+    rate_limit = fetch_rate_limit(base_url) if args.dry_run else None
     return plan_batch(
         args.profiles,
         pools=args.pools,

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,8 +22,7 @@ import pytest
 
 import nexio_lab
 from nexio_lab import Client
-from nexio_lab.batch import BatchLockedError, plan_batch
-from nexio_lab.batch._estimate import fetch_rate_limit
+from nexio_lab.batch import BatchLockedError, fetch_rate_limit, plan_batch
 from nexio_lab.batch._registry import LIST_COLUMNS
 from nexio_lab.sandbox import Sandbox
 
@@ -238,7 +238,8 @@ def test_what_is_not_reused(make_sandbox, tmp_path) -> None:
 
 def test_plan_estimates_requests_eta_and_cost(make_sandbox, tmp_path) -> None:
     sb = make_sandbox(rate_limit=120, rate_window=60.0)
-    limit, read_at = fetch_rate_limit(sb.url)
+    read_at = time.time()
+    limit = fetch_rate_limit(sb.url)
     assert limit is not None and limit.limit == 120
     plan = plan_batch(
         profiles(30), pools=["carriers:all", "carriers:tier1"], base_url=sb.url,
