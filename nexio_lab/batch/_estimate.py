@@ -107,12 +107,12 @@ def fill_estimates(
 def _duration(seconds: float) -> str:
     if seconds < 1:
         return "under 1 s"
-    seconds = int(round(seconds))
-    if seconds < 90:
-        return f"{seconds} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+    whole = round(seconds)
+    if whole < 90:
+        return f"{whole} s"
+    if whole < 90 * 60:
+        return f"{whole / 60:.0f} min"
+    return f"{whole / 3600:.1f} h"
 
 
 def plan_lines(plan: BatchPlan) -> list[str]:
@@ -140,18 +140,15 @@ def plan_lines(plan: BatchPlan) -> list[str]:
         )
     sends = plan.billable + plan.resumed_to_send
     if plan.requests is not None:
-        lines.append(
-            f"  billable evaluations: {sends}; requests expected: about {plan.requests}"
-        )
+        lines.append(f"  billable evaluations: {sends}; requests expected: about {plan.requests}")
     if plan.eta_s is not None and plan.rate_limit is not None and plan.window_s is not None:
+        about = "" if plan.eta_s < 1 else "about "
         lines.append(
-            f"  ETA: about {_duration(plan.eta_s)} at the key's limit of "
+            f"  ETA: {about}{_duration(plan.eta_s)} at the key's limit of "
             f"{plan.rate_limit.limit} requests per {_duration(plan.window_s)} window (GET /health)"
         )
     elif plan.requests:
         lines.append("  ETA: unknown (no rate limit known: pass rate_limit=fetch_rate_limit(URL))")
     if plan.cost is not None:
-        lines.append(
-            f"  cost: {plan.cost:,.2f} at {plan.price_per_evaluation:g} per evaluation"
-        )
+        lines.append(f"  cost: {plan.cost:,.2f} at {plan.price_per_evaluation:g} per evaluation")
     return lines

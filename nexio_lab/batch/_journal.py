@@ -383,7 +383,9 @@ class Journal:
         return dict(zip(keys, found[0], strict=True))
 
     def drivers(self) -> dict[str, dict[str, Any]]:
-        rows = self._read("SELECT batch, pid, host, started_at, heartbeat_at, log_path FROM drivers")
+        rows = self._read(
+            "SELECT batch, pid, host, started_at, heartbeat_at, log_path FROM drivers"
+        )
         keys = ("pid", "host", "started_at", "heartbeat_at", "log_path")
         return {r[0]: dict(zip(keys, r[1:], strict=True)) for r in rows}
 
@@ -397,9 +399,7 @@ class Journal:
             "FROM batches b ORDER BY b.created_at"
         )
 
-    def reuse_source(
-        self, fp: str, base_url: str, since: str | None
-    ) -> tuple[Any, ...] | None:
+    def reuse_source(self, fp: str, base_url: str, since: str | None) -> tuple[Any, ...] | None:
         """The newest completed row of any batch with this fingerprint and base URL,
         completed at ``since`` or later: (batch, eval_id, submitted_at, completed_at, result,
         reused_from)."""

@@ -24,7 +24,14 @@ if TYPE_CHECKING:
     from ._engine import Engine
     from ._journal import Journal
 
-__all__ = ["BatchLockedError", "DriverLock", "driver_alive", "kind_of_key", "pid_alive", "request_cancel"]
+__all__ = [
+    "BatchLockedError",
+    "DriverLock",
+    "driver_alive",
+    "kind_of_key",
+    "pid_alive",
+    "request_cancel",
+]
 
 logger = logging.getLogger("nexio_lab.batch")
 
@@ -119,7 +126,8 @@ class DriverLock:
                 (self.name,),
             ).fetchone()
             if found is not None and found[0] != self.token:
-                row = dict(zip(("token", "pid", "host", "started_at", "heartbeat_at"), found))
+                keys = ("token", "pid", "host", "started_at", "heartbeat_at")
+                row = dict(zip(keys, found, strict=True))
                 if driver_alive(row):
                     raise BatchLockedError(describe(self.name, row))
                 logger.warning(

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import NexioError
+from .._status import OPEN, Status
+from ..progress import BATCH_STATUSES, BatchProgress
 from ._batch import Batch
 from ._journal import Journal, default_store
 from ._lock import driver_alive, request_cancel
-from .._status import OPEN, Status
-from ..progress import BATCH_STATUSES, BatchProgress
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -211,7 +211,6 @@ class StoredBatch(Batch):
             reuse=reuse,
             detach=detach,
         )
-
 
 
 def open_batch(name: str, store: str | Path | Journal | None = None) -> StoredBatch:

@@ -25,7 +25,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 
 
-def parse_reuse(reuse: ReuseChoice) -> timedelta | None | bool:
+def parse_reuse(reuse: ReuseChoice) -> timedelta | bool:
     """``False`` when off, ``True`` for any age, else the maximum age.
 
     >>> parse_reuse("7d"), parse_reuse(True), parse_reuse(None)

@@ -98,6 +98,9 @@ def resume_command(args: argparse.Namespace) -> int:
     finally:
         client.close()
     if args.detach:
+        from ..batch._registry import StoredBatch
+
+        assert isinstance(batch, StoredBatch)
         print(
             f"batch {args.name!r} detached: process {batch.pid or '?'}, log {batch.log_path}\n"
             f"follow it with `nexio-lab status {args.name} --watch`"

@@ -202,8 +202,7 @@ def _plan(args: argparse.Namespace, name: str) -> BatchPlan:
     """Read and check the input; only an existing journal is read (a plan creates nothing).
     A dry run also asks one unkeyed, unbilled ``GET /health`` for the rate limit (the ETA)."""
     from .. import _config
-    from ..batch import Journal, default_store, plan_batch
-    from ..batch import fetch_rate_limit
+    from ..batch import Journal, default_store, fetch_rate_limit, plan_batch
 
     store = Path(args.store) if args.store else default_store()
     base_url = (args.base_url or _config.base_url()).rstrip("/")

@@ -28,9 +28,9 @@ def register(subparsers: Any) -> None:
 
 
 def status_command(args: argparse.Namespace) -> int:
-    from ..batch import Batch
+    from ..batch import open_batch
 
-    batch = Batch.open(args.name, args.store)
+    batch = open_batch(args.name, args.store)
     if args.watch:
         from ..batch import attach
 

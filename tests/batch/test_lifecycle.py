@@ -42,7 +42,9 @@ def profiles(n: int, prefix: str = "co", start: int = 0) -> pd.DataFrame:
 
 
 def run(client: Client, rows: pd.DataFrame, name: str, store: Path, **options: object):
-    return client.run_batch(rows, pool="carriers:all", name=name, store=store, progress=False, **options)  # fmt: skip
+    return client.run_batch(
+        rows, pool="carriers:all", name=name, store=store, progress=False, **options
+    )
 
 
 def open_the_window(sb: Sandbox) -> None:
@@ -84,9 +86,14 @@ def test_open_batch_tells_the_truth_finished_stopped_running(make_sandbox, tmp_p
     assert listed.loc["slow", "state"] == "running"
 
     started.cancel()
-    left = sum(n for s, n in live.status_counts().items() if s in {"pending", "queued", "processing"})
+    left = sum(
+        n for s, n in live.status_counts().items() if s in {"pending", "queued", "processing"}
+    )
     assert left > 0 and not live.running
-    assert live.state == "stopped" and live.describe() == f"stopped with {left} not finished (cancelled)"
+    assert (
+        live.state == "stopped"
+        and live.describe() == f"stopped with {left} not finished (cancelled)"
+    )
     assert repr(live).startswith(f"<Batch 'slow' stopped with {left} not finished (cancelled):")
 
     frame = nexio_lab.list_batches(store)
@@ -98,7 +105,7 @@ def test_open_batch_tells_the_truth_finished_stopped_running(make_sandbox, tmp_p
     assert row["pools"] == "carriers:all"
     assert frame.set_index("name").loc["slow", "state"] == "stopped"
     assert frame["last_activity"].notna().all()
-    with pytest.raises(nexio_lab.NexioError, match="no batch named 'nope'.*done, slow"):
+    with pytest.raises(nexio_lab.NexioError, match=r"no batch named 'nope'.*done, slow"):
         nexio_lab.open_batch("nope", store)
 
 
@@ -107,7 +114,11 @@ def test_resume_by_name_needs_no_input_and_pays_nothing_twice(make_sandbox, tmp_
     store = tmp_path / "j.sqlite"
     client = Client(sb.api_key, base_url=sb.url)
     batch = client.start_batch(
-        profiles(15), pools=["carriers:all", "carriers:tier1"], name="r", store=store, progress=False
+        profiles(15),
+        pools=["carriers:all", "carriers:tier1"],
+        name="r",
+        store=store,
+        progress=False,
     )
     wait_until(lambda: sb.stats()["requests"] >= 8, "the window to be spent")
     batch.cancel()
@@ -129,29 +140,37 @@ def test_resume_by_name_needs_no_input_and_pays_nothing_twice(make_sandbox, tmp_
     assert sb.stats()["posts"] == posts
 
     other = make_sandbox()
-    with Client(other.api_key, base_url=other.url) as elsewhere:
-        with pytest.raises(nexio_lab.NexioError, match="was run against"):
-            elsewhere.resume_batch("r", store=store, progress=False)
+    elsewhere = Client(other.api_key, base_url=other.url)
+    with pytest.raises(nexio_lab.NexioError, match="was run against"):
+        elsewhere.resume_batch("r", store=store, progress=False)
 
 
 def test_one_driver_at_a_time_and_a_dead_ones_lock_is_taken_over(make_sandbox, tmp_path) -> None:
     sb = make_sandbox(rate_limit=3, rate_window=3600)
     store = tmp_path / "j.sqlite"
     client = Client(sb.api_key, base_url=sb.url)
-    first = client.start_batch(profiles(6), pool="carriers:all", name="x", store=store, progress=False)
+    first = client.start_batch(
+        profiles(6), pool="carriers:all", name="x", store=store, progress=False
+    )
     posts = sb.stats()["posts"]
     for attempt in (
-        lambda: client.start_batch(profiles(6), pool="carriers:all", name="x", store=store, progress=False),
+        lambda: client.start_batch(
+            profiles(6), pool="carriers:all", name="x", store=store, progress=False
+        ),
         lambda: client.resume_batch("x", store=store, progress=False),
         lambda: client.resume_batch("x", store=store, detach=True),
-    ):  # fmt: skip
-        with pytest.raises(BatchLockedError, match=f"batch 'x' is being run by process {os.getpid()}"):
+    ):
+        with pytest.raises(
+            BatchLockedError, match=f"batch 'x' is being run by process {os.getpid()}"
+        ):
             attempt()
     assert sb.stats()["posts"] == posts  # a refused driver sent nothing
     first.cancel()
 
     # a process that held the lock and died: its lock is taken over
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)  # fmt: skip
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     dead_pid = int(dead.stdout)
     with sqlite3.connect(store) as db:
         db.execute(
@@ -178,10 +197,17 @@ def test_reuse_skips_the_post_and_says_where_from(make_sandbox, tmp_path) -> Non
     again["revenue"] = again["revenue"].astype(np.int64)
     more = pd.concat([again, profiles(4, start=10)[["revenue", "line", "entity", "state"]]])
 
-    plan = plan_batch(more, pool="carriers:all", name="week2", journal=first.journal, base_url=sb.url)
+    plan = plan_batch(
+        more, pool="carriers:all", name="week2", journal=first.journal, base_url=sb.url
+    )
     assert (plan.billable, plan.reusable_recent, plan.reusable_any) == (14, 10, 10)
-    assert "10 of 14 were evaluated in the last 7 days in this store; reuse='7d' would skip them" in str(plan)  # fmt: skip
-    plan = plan_batch(more, pool="carriers:all", name="week2", journal=first.journal, base_url=sb.url, reuse="7d")  # fmt: skip
+    assert (
+        "10 of 14 were evaluated in the last 7 days in this store; reuse='7d' would skip them"
+        in str(plan)
+    )
+    plan = plan_batch(
+        more, pool="carriers:all", name="week2", journal=first.journal, base_url=sb.url, reuse="7d"
+    )
     assert (plan.billable, plan.reused) == (4, 10)
 
     posts = sb.stats()["posts"]
@@ -211,7 +237,9 @@ def test_what_is_not_reused(make_sandbox, tmp_path) -> None:
     assert sb.stats()["posts"] == posts + 1 and b.evaluations["reused_from"].notna().sum() == 3
 
     posts = sb.stats()["posts"]
-    c = client.run_batch(profiles(4), pool="carriers:tier1", name="pool", store=store, progress=False, reuse=True)  # fmt: skip
+    c = client.run_batch(
+        profiles(4), pool="carriers:tier1", name="pool", store=store, progress=False, reuse=True
+    )
     assert sb.stats()["posts"] == posts + 4 and c.evaluations["reused_from"].isna().all()
 
     # results two days old: outside a one-day window, inside a three-day one
@@ -242,9 +270,13 @@ def test_plan_estimates_requests_eta_and_cost(make_sandbox, tmp_path) -> None:
     limit = fetch_rate_limit(sb.url)
     assert limit is not None and limit.limit == 120
     plan = plan_batch(
-        profiles(30), pools=["carriers:all", "carriers:tier1"], base_url=sb.url,
-        price_per_evaluation=0.4, rate_limit=limit, rate_limit_at=read_at,
-    )  # fmt: skip
+        profiles(30),
+        pools=["carriers:all", "carriers:tier1"],
+        base_url=sb.url,
+        price_per_evaluation=0.4,
+        rate_limit=limit,
+        rate_limit_at=read_at,
+    )
     assert plan.billable == 60 and plan.requests == 120 and plan.cost == pytest.approx(24.0)
     assert plan.window_s is not None and 0 < plan.window_s <= 60.0
     assert plan.eta_s == pytest.approx(120 / 120 * plan.window_s)
@@ -259,11 +291,15 @@ def test_plan_estimates_requests_eta_and_cost(make_sandbox, tmp_path) -> None:
     store = tmp_path / "j.sqlite"
     slow = make_sandbox(rate_limit=4, rate_window=3600)
     client = Client(slow.api_key, base_url=slow.url)
-    batch = client.start_batch(profiles(10), pool="carriers:all", name="s", store=store, progress=False)  # fmt: skip
+    batch = client.start_batch(
+        profiles(10), pool="carriers:all", name="s", store=store, progress=False
+    )
     wait_until(lambda: slow.stats()["requests"] >= 4, "the window to be spent")
     batch.cancel()
     counts = batch.status_counts()
-    plan = plan_batch(profiles(10), pool="carriers:all", name="s", journal=batch.journal, base_url=slow.url)  # fmt: skip
+    plan = plan_batch(
+        profiles(10), pool="carriers:all", name="s", journal=batch.journal, base_url=slow.url
+    )
     sent = slow.stats()["jobs_created"]
     unfinished_sent = counts["queued"] + counts["processing"]
     assert plan.already_known == 10 and plan.billable == 0

@@ -112,7 +112,9 @@ def test_detached_run_outlives_its_starter_and_list_status_open_show_it(
 ) -> None:
     with run(speed=300, rate_limit=50, rate_window=1.0, api_keys=[SECRET], seed=2) as sb:
         make_profiles(tmp_path / "p.csv", 30)
-        started = cli("run", "p.csv", "--pool", "carriers:all", "--name", "away", "--detach", env=env(sb))  # fmt: skip
+        started = cli(
+            "run", "p.csv", "--pool", "carriers:all", "--name", "away", "--detach", env=env(sb)
+        )
         assert started.code == 0, started.output  # the starter has exited; the batch goes on
         pid = detached_pid(started.stdout)
         log = Path(re.search(r"log (\S+\.log)", started.stdout).group(1))
@@ -127,7 +129,9 @@ def test_detached_run_outlives_its_starter_and_list_status_open_show_it(
         assert repr(batch) == "<Batch 'away' finished: completed=30>"
         assert len(batch.evaluations) == 30 and batch.evaluations["status"].eq("completed").all()
         listed = cli("list")
-        assert listed.code == 0 and re.search(r"away\s+finished\s+30\s+30", listed.stdout), listed.stdout
+        assert listed.code == 0 and re.search(r"away\s+finished\s+30\s+30", listed.stdout), (
+            listed.stdout
+        )
         status = cli("status", "away")
         assert "finished" in status.stdout and re.search(r"completed\s+30", status.stdout)
         assert sb.stats()["posts"] == 30
@@ -138,7 +142,9 @@ def test_the_key_is_in_no_argv_ps_log_or_store_and_cancel_then_resume_finishes(
     cli: Any, make_profiles: Any, tmp_path: Path, store: Path, stalled: Sandbox
 ) -> None:
     make_profiles(tmp_path / "p.csv", 20)
-    started = cli("run", "p.csv", "--pool", "carriers:all", "--name", "bg", "--detach", env=env(stalled))  # fmt: skip
+    started = cli(
+        "run", "p.csv", "--pool", "carriers:all", "--name", "bg", "--detach", env=env(stalled)
+    )
     assert started.code == 0, started.output
     pid = detached_pid(started.stdout)
     wait_until(lambda: stalled.stats()["requests"] >= 6, "the window to be spent")
@@ -150,14 +156,19 @@ def test_the_key_is_in_no_argv_ps_log_or_store_and_cancel_then_resume_finishes(
 
     cancelled = cli("cancel", "bg")
     assert cancelled.code == 0, cancelled.output
-    assert f"process {pid} stopped" in cancelled.stdout and "nexio-lab resume bg" in cancelled.stdout
+    assert (
+        f"process {pid} stopped" in cancelled.stdout and "nexio-lab resume bg" in cancelled.stdout
+    )
     wait_until(lambda: not pid_alive(pid), "the cancelled process to exit")
     at_stop = rows(store, "bg")
     assert not [r for r in at_stop if r["status"] == "submitting"]
     assert {r["eval_id"] for r in at_stop if r["eval_id"]} == {j["eval_id"] for j in stalled.jobs()}
     pending = sum(r["status"] in {"pending", "queued", "processing"} for r in at_stop)
     assert pending > 0
-    assert nexio_lab.open_batch("bg", store).describe() == f"stopped with {pending} not finished (cancelled)"
+    assert (
+        nexio_lab.open_batch("bg", store).describe()
+        == f"stopped with {pending} not finished (cancelled)"
+    )
     assert "cancel requested" in log.read_text()
 
     open_the_window(stalled)
@@ -179,18 +190,20 @@ def test_sigkill_of_the_detached_process_then_resume_pays_nothing_twice(
     cli: Any, make_profiles: Any, tmp_path: Path, store: Path, stalled: Sandbox
 ) -> None:
     make_profiles(tmp_path / "p.csv", 16)
-    started = cli("run", "p.csv", "--pool", "carriers:all", "--name", "k", "--detach", env=env(stalled))  # fmt: skip
+    started = cli(
+        "run", "p.csv", "--pool", "carriers:all", "--name", "k", "--detach", env=env(stalled)
+    )
     pid = detached_pid(started.stdout)
     wait_until(lambda: stalled.stats()["requests"] >= 6, "the window to be spent")
-    wait_until(lambda: len([r for r in rows(store, "k") if r["eval_id"]]) >= 3, "3 journaled submissions")  # fmt: skip
+    wait_until(
+        lambda: len([r for r in rows(store, "k") if r["eval_id"]]) >= 3, "3 journaled submissions"
+    )
     os.kill(pid, signal.SIGKILL)
     wait_until(lambda: not pid_alive(pid), "the killed process to be gone")
     killed = nexio_lab.open_batch("k", store)
     assert killed.describe().startswith("stopped with ") and not killed.running
     in_doubt = {
-        json.loads(r["profile"])["entity"]
-        for r in rows(store, "k")
-        if r["status"] == "submitting"
+        json.loads(r["profile"])["entity"] for r in rows(store, "k") if r["status"] == "submitting"
     }
 
     open_the_window(stalled)
@@ -209,12 +222,30 @@ def test_two_drivers_racing_one_wins_the_other_is_told_who(
     make_profiles(tmp_path / "p.csv", 12)
     environment = {k: v for k, v in os.environ.items() if not k.startswith("NEXIO_")}
     environment.update(env(stalled), NEXIO_LAB_HOME=str(store.parent))
-    command = [sys.executable, "-m", "nexio_lab.cli", "run", "p.csv", "--pool", "carriers:all", "--name", "race", "--no-progress"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "nexio_lab.cli",
+        "run",
+        "p.csv",
+        "--pool",
+        "carriers:all",
+        "--name",
+        "race",
+        "--no-progress",
+    ]
     racers = [
-        subprocess.Popen(command, cwd=tmp_path, env=environment, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            command,
+            cwd=tmp_path,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
-    ]  # fmt: skip
+    ]
     try:
         wait_until(lambda: any(p.poll() is not None for p in racers), "one racer to give up")
         loser = next(p for p in racers if p.poll() is not None)
@@ -225,7 +256,7 @@ def test_two_drivers_racing_one_wins_the_other_is_told_who(
         assert "Traceback" not in err
         assert winner.poll() is None and driver_pid(store, "race") == winner.pid
         nexio_lab.open_batch("race", store).cancel()
-        out, err = winner.communicate(timeout=60)
+        _, err = winner.communicate(timeout=60)
         assert "Traceback" not in err
     finally:
         for p in racers:
@@ -246,21 +277,41 @@ def test_reuse_and_the_dry_run_counts_from_the_cli(
         first = cli("run", "week1.csv", "--pool", "carriers:all", "--no-progress", env=env(sb))
         assert first.code == 0, first.output
 
-        dry = cli("run", "week2.csv", "--pool", "carriers:all", "--dry-run", "--price", "0.5", env=env(sb))  # fmt: skip
+        dry = cli(
+            "run", "week2.csv", "--pool", "carriers:all", "--dry-run", "--price", "0.5", env=env(sb)
+        )
         assert dry.code == 0, dry.output
-        assert "10 of 14 were evaluated in the last 7 days in this store; reuse='7d' would skip them" in dry.stdout  # fmt: skip
+        assert (
+            "10 of 14 were evaluated in the last 7 days in this store; reuse='7d' would skip them"
+            in dry.stdout
+        )
         assert "billable evaluations: 14; requests expected: about 28" in dry.stdout
         assert "cost: 7.00 at 0.5 per evaluation" in dry.stdout
         assert "limit of 2000 requests per" in dry.stdout  # the ETA, from GET /health
-        dry = cli("run", "week2.csv", "--pool", "carriers:all", "--dry-run", "--reuse", "7d", env=env(sb))  # fmt: skip
+        dry = cli(
+            "run", "week2.csv", "--pool", "carriers:all", "--dry-run", "--reuse", "7d", env=env(sb)
+        )
         assert "reused from the last 7 days in this store (not sent, not billed): 10" in dry.stdout
         assert "billable evaluations: 4; requests expected: about 8" in dry.stdout
         assert sb.stats()["posts"] == 10  # dry runs send nothing
 
-        second = cli("run", "week2.csv", "--pool", "carriers:all", "--reuse", "7d", "--out", "o", "--no-progress", env=env(sb))  # fmt: skip
+        second = cli(
+            "run",
+            "week2.csv",
+            "--pool",
+            "carriers:all",
+            "--reuse",
+            "7d",
+            "--out",
+            "o",
+            "--no-progress",
+            env=env(sb),
+        )
         assert second.code == 0, second.output
         assert sb.stats()["posts"] == 14  # only the 4 new rows were sent
         table = nexio_lab.read_results(tmp_path / "o").evaluations
         assert table["reused_from"].str.startswith("week1:eval").sum() == 10
         listed = cli("list")
-        assert re.search(r"week2\s+finished\s+14\s+14\s+0\s+0\s+0\s+0\s+10", listed.stdout), listed.stdout
+        assert re.search(r"week2\s+finished\s+14\s+14\s+0\s+0\s+0\s+0\s+10", listed.stdout), (
+            listed.stdout
+        )
