@@ -384,9 +384,9 @@ class Journal:
 
     def drivers(self) -> dict[str, dict[str, Any]]:
         rows = self._read(
-            "SELECT batch, pid, host, started_at, heartbeat_at, log_path FROM drivers"
+            "SELECT batch, token, pid, host, started_at, heartbeat_at, log_path FROM drivers"
         )
-        keys = ("pid", "host", "started_at", "heartbeat_at", "log_path")
+        keys = ("token", "pid", "host", "started_at", "heartbeat_at", "log_path")
         return {r[0]: dict(zip(keys, r[1:], strict=True)) for r in rows}
 
     def batch_summaries(self) -> list[tuple[Any, ...]]:

@@ -42,6 +42,10 @@ STALE_AFTER_S = 60.0
 #: Environment variable that hands a lock to a detached process (a random token, no secret).
 HANDOVER_ENV = "NEXIO_LAB_DRIVER_TOKEN"
 
+# tokens of the locks this process holds now: a row naming this process with another token
+# was left by a run of ours that could not delete it (a full disk) and is stale
+_held_here: set[str] = set()
+
 
 class BatchLockedError(NexioError):
     """Another live process is running this batch."""
@@ -81,10 +85,13 @@ def pid_alive(pid: int) -> bool:
 
 
 def driver_alive(row: dict[str, Any] | None) -> bool:
-    """Whether a ``drivers`` row belongs to a process that still runs."""
+    """Whether a ``drivers`` row belongs to a process that still runs (and, for this
+    process, to a lock it still holds)."""
     if row is None:
         return False
     if row["host"] == socket.gethostname():
+        if int(row["pid"]) == os.getpid() and "token" in row:
+            return row["token"] in _held_here
         return pid_alive(int(row["pid"]))
     beat = datetime.fromisoformat(row["heartbeat_at"])
     return _now() - beat < timedelta(seconds=STALE_AFTER_S)
@@ -142,6 +149,7 @@ class DriverLock:
                 (self.name, self.token, os.getpid(), socket.gethostname(), now, now, log_path),
             )
         self.held = True
+        _held_here.add(self.token)
         return self
 
     def hand_over(self, pid: int, log_path: str) -> None:
@@ -151,12 +159,14 @@ class DriverLock:
             (pid, log_path, self.name, self.token),
         )
         self.held = False  # it is the child's now
+        _held_here.discard(self.token)
 
     def release(self, stopped_reason: str | None = None) -> None:
         """Give the lock back and record why the run stopped early, if it did."""
         if not self.held:
             return
         self.held = False
+        _held_here.discard(self.token)
         with contextlib.suppress(NexioError):  # a full disk must not hide the real error
             self.journal._write(
                 "DELETE FROM drivers WHERE batch = ? AND token = ?", (self.name, self.token)
