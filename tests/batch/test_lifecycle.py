@@ -305,3 +305,40 @@ def test_plan_estimates_requests_eta_and_cost(make_sandbox, tmp_path) -> None:
     assert plan.already_known == 10 and plan.billable == 0
     assert plan.resumed_to_send == 10 - sent and plan.resumed_to_poll == unfinished_sent
     assert plan.requests == 2 * (10 - sent) + unfinished_sent
+
+
+class Recorder:
+    """A progress reporter that keeps every snapshot it is given."""
+
+    def __init__(self) -> None:
+        self.updates: list[object] = []
+        self.closed: object = None
+
+    def update(self, snapshot: object) -> None:
+        self.updates.append(snapshot)
+
+    def close(self, snapshot: object) -> None:
+        self.closed = snapshot
+
+
+def test_detach_from_the_library_then_attach_feeds_progress_from_the_journal(
+    make_sandbox, tmp_path
+) -> None:
+    key = "nx_test_L1braryDetachK3y0123456789abcdef"
+    sb = make_sandbox(speed=200, rate_limit=40, rate_window=1.0, api_keys=[key])
+    store = tmp_path / "j.sqlite"
+    client = Client(key, base_url=sb.url)
+    handle = client.start_batch(
+        profiles(40), pool="carriers:all", name="lib", store=store, detach=True
+    )
+    assert handle.log_path is not None and handle.log_path.parent == tmp_path / "logs"
+    recorder = Recorder()
+    done = nexio_lab.attach("lib", store, progress=recorder)
+    assert done.describe() == "finished" and not done.running
+    assert recorder.closed is not None and recorder.closed.finished
+    assert recorder.closed.counts["completed"] == 40
+    assert all(u.total == 40 for u in recorder.updates)
+    assert sb.stats()["posts"] == 40
+    assert len(done.evaluations) == 40 and done.evaluations["reused_from"].isna().all()
+    assert key not in handle.log_path.read_text()
+    assert not any(key.encode() in p.read_bytes() for p in tmp_path.glob("j.sqlite*"))
