@@ -108,7 +108,7 @@ def detach(
     # thread dies with us, the child does not
     threading.Thread(target=process.wait, name="nexio-lab-detached", daemon=True).start()
     lock.hand_over(process.pid, str(log_path))
-    journal.set_batch_fields(batch.name, log_path=str(log_path))
+    journal.set_log_path(batch.name, str(log_path))
     handle = open_batch(batch.name, journal)
     handle.log_path = log_path
     handle.plan = batch.plan

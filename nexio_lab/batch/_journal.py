@@ -362,13 +362,9 @@ class Journal:
             "log_path": log_path,
         }
 
-    def set_batch_fields(self, name: str, **fields: str | None) -> None:
-        """Update ``key_kind``, ``stopped_reason`` or ``log_path`` of a batch."""
-        allowed = {"key_kind", "stopped_reason", "log_path"}
-        if not fields or set(fields) - allowed:
-            raise ValueError(f"set_batch_fields takes {sorted(allowed)}, not {sorted(fields)}")
-        assignments = ", ".join(f"{k} = ?" for k in fields)
-        self._write(f"UPDATE batches SET {assignments} WHERE name = ?", (*fields.values(), name))
+    def set_log_path(self, name: str, log_path: str) -> None:
+        """Record the log file of the process last detached to run batch ``name``."""
+        self._write("UPDATE batches SET log_path = ? WHERE name = ?", (log_path, name))
 
     def driver(self, name: str) -> dict[str, Any] | None:
         """The driver row of ``name`` (see ``_lock.py``), or None."""
@@ -383,6 +379,7 @@ class Journal:
         return dict(zip(keys, found[0], strict=True))
 
     def drivers(self) -> dict[str, dict[str, Any]]:
+        """Every driver row (see ``_lock.py``) by batch name."""
         rows = self._read(
             "SELECT batch, token, pid, host, started_at, heartbeat_at, log_path FROM drivers"
         )
