@@ -26,7 +26,18 @@ from ._exceptions import (
 )
 from ._models import Candidate, Evaluation, EvaluationRecord, RateLimit
 from ._version import __version__
-from .batch import Batch, BatchOptions, BatchPlan, BatchProgress, InputError, JournalError
+from .batch import (
+    Batch,
+    BatchLockedError,
+    BatchOptions,
+    BatchPlan,
+    BatchProgress,
+    InputError,
+    JournalError,
+    attach,
+    list_batches,
+    open_batch,
+)
 
 if TYPE_CHECKING:
     from .explorer import explore
@@ -78,6 +89,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "Batch",
+    "BatchLockedError",
     "BatchOptions",
     "BatchPlan",
     "BatchProgress",
@@ -102,10 +114,13 @@ __all__ = [
     "UnprocessableEntityError",
     "__version__",
     "agreement",
+    "attach",
     "columns",
     "compare",
     "compare_runs",
     "explore",
+    "list_batches",
+    "open_batch",
     "read_results",
     "to_frames",
 ]

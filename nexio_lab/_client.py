@@ -29,6 +29,7 @@ from ._transport import Transport, key_kind
 if TYPE_CHECKING:
     from .batch import Batch, ProfileSource
     from .batch._journal import Journal
+    from .batch._reuse import ReuseChoice
     from .progress.auto import ProgressChoice
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncClient", "Client"]
@@ -185,6 +186,7 @@ class AsyncClient:
         allow_duplicates: bool = False,
         extend: bool = False,
         deadline_s: float = 900.0,
+        reuse: ReuseChoice = False,
     ) -> Batch:
         """Run every profile against every pool, journaled and resumable; return the batch.
 
@@ -205,8 +207,37 @@ class AsyncClient:
             allow_duplicates=allow_duplicates,
             extend=extend,
             deadline_s=deadline_s,
+            reuse=reuse,
         )
         return await run_batch(self, profiles, options, progress=progress)
+
+    async def resume_batch(
+        self,
+        name: str,
+        *,
+        store: str | Path | Journal | None = None,
+        progress: ProgressChoice = "auto",
+        webhook: str | None = None,
+        confirm: bool = False,
+        resubmit_uncertain: bool | None = None,
+        deadline_s: float = 900.0,
+        reuse: ReuseChoice = False,
+    ) -> Batch:
+        """Finish journaled batch ``name`` from the profiles and pools its journal holds (no
+        input needed); see :meth:`Client.resume_batch`."""
+        from .batch._resume import resume_batch
+
+        return await resume_batch(
+            self,
+            name,
+            store=store,
+            progress=progress,
+            webhook=webhook,
+            confirm=confirm,
+            resubmit_uncertain=resubmit_uncertain,
+            deadline_s=deadline_s,
+            reuse=reuse,
+        )
 
 
 class Client:
@@ -320,6 +351,7 @@ class Client:
         allow_duplicates: bool = False,
         extend: bool = False,
         deadline_s: float = 900.0,
+        reuse: ReuseChoice = False,
     ) -> Batch:
         """Run every profile against every pool to the end, with live progress.
 
@@ -337,6 +369,10 @@ class Client:
             allow_duplicates: send identical (profile, pool) pairs each time.
             extend: add changed rows to an existing batch name instead of refusing.
             deadline_s: give up polling an evaluation after this many seconds.
+            reuse: take a completed result of the same profile (as sent), pool and base URL
+                from any batch of the store instead of paying again: ``"7d"``, ``"12h"``,
+                ``True`` for any age; off by default. ``reused_from`` in the evaluations
+                table says which batch and eval_id each reused row came from.
 
         Raises :class:`~nexio_lab.MissingAPIKeyError` before anything is journaled when there
         is no key, and :class:`~nexio_lab.AuthenticationError` /
@@ -360,6 +396,7 @@ class Client:
             allow_duplicates=allow_duplicates,
             extend=extend,
             deadline_s=deadline_s,
+            reuse=reuse,
         ).wait()
 
     def start_batch(
@@ -377,9 +414,21 @@ class Client:
         allow_duplicates: bool = False,
         extend: bool = False,
         deadline_s: float = 900.0,
+        reuse: ReuseChoice = False,
+        detach: bool = False,
     ) -> Batch:
         """Start a batch in the background and return it at once; the options are
-        :meth:`run_batch`'s. Then ``batch.wait()``, ``batch.cancel()``, partial tables."""
+        :meth:`run_batch`'s. Then ``batch.wait()``, ``batch.cancel()``, partial tables.
+
+        ``detach=True`` journals the batch here, then hands it to a separate OS process
+        that survives a kernel restart or a closed notebook; the handle returned reads the
+        journal (``batch.log_path``: that process's log in the store's folder). The key
+        reaches that process through its environment only. Follow it with
+        :func:`nexio_lab.attach`, stop it with ``batch.cancel()``.
+
+        >>> batch = client.start_batch(profiles, pool="carriers:all", name="q4", detach=True)
+        ... # doctest: +SKIP
+        """
         from .batch import BatchOptions, start_batch
 
         options = BatchOptions(
@@ -393,8 +442,68 @@ class Client:
             allow_duplicates=allow_duplicates,
             extend=extend,
             deadline_s=deadline_s,
+            reuse=reuse,
         )
-        return start_batch(self._async, profiles, options, loop=self._loop, progress=progress)
+        return start_batch(
+            self._async,
+            profiles,
+            options,
+            loop=self._loop,
+            progress=False if detach else progress,
+            detach=detach,
+        )
+
+    def resume_batch(
+        self,
+        name: str,
+        *,
+        store: str | Path | Journal | None = None,
+        progress: ProgressChoice = "auto",
+        webhook: str | None = None,
+        confirm: bool = False,
+        resubmit_uncertain: bool | None = None,
+        deadline_s: float = 900.0,
+        reuse: ReuseChoice = False,
+        detach: bool = False,
+        wait: bool = True,
+    ) -> Batch:
+        """Finish journaled batch ``name`` from the profiles and pools its journal holds.
+
+        Rows already sent are polled, never sent twice; ``uncertain`` rows are resubmitted
+        only with ``resubmit_uncertain`` (default: test keys only); a live key needs
+        ``confirm=True`` above 100 billed evaluations. A batch another live process runs is
+        refused (:class:`~nexio_lab.BatchLockedError` names it). ``detach=True`` hands
+        the rest to a separate process and returns at once; ``wait=False`` runs it in the
+        background of this one.
+
+        >>> batch = client.resume_batch("q4")   # doctest: +SKIP
+        """
+        from .batch._resume import start_resume
+
+        batch = start_resume(
+            self._async,
+            name,
+            loop=self._loop,
+            store=store,
+            progress=False if detach else progress,
+            webhook=webhook,
+            confirm=confirm,
+            resubmit_uncertain=resubmit_uncertain,
+            deadline_s=deadline_s,
+            reuse=reuse,
+            run=not detach,
+        )
+        if detach:
+            from .batch._detach import detach as detach_batch
+
+            return detach_batch(
+                batch,
+                self._async,
+                webhook=webhook,
+                resubmit_uncertain=resubmit_uncertain,
+                deadline_s=deadline_s,
+            )
+        return batch.wait() if wait else batch
 
     def close(self) -> None:
         """Close the connection pool."""

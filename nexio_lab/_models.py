@@ -198,3 +198,5 @@ class EvaluationRecord:
     submitted_at: datetime | None = None
     completed_at: datetime | None = None
     result: Mapping[str, Any] | None = None
+    #: ``batch:eval_id`` of the earlier result this row reused (``reuse=``), else None
+    reused_from: str | None = None

@@ -17,13 +17,17 @@ from ._batch import (
     run_batch,
     start_batch,
 )
+from ._estimate import fetch_rate_limit
 from ._inputs import InputError, read_profiles
 from ._journal import Journal, JournalError, default_store
+from ._lock import BatchLockedError
+from ._registry import LIST_COLUMNS, attach, list_batches, open_batch
 
 __all__ = [
     "BATCH_STATUSES",
     "Batch",
     "BatchInputError",
+    "BatchLockedError",
     "BatchOptions",
     "BatchPlan",
     "BatchProgress",
@@ -31,8 +35,13 @@ __all__ = [
     "InputError",
     "Journal",
     "JournalError",
+    "LIST_COLUMNS",
     "ProfileSource",
+    "attach",
     "default_store",
+    "fetch_rate_limit",
+    "list_batches",
+    "open_batch",
     "plan_batch",
     "read_profiles",
     "run_batch",

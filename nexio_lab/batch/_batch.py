@@ -8,27 +8,31 @@ import json
 import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .._config import default_store
 from .._exceptions import NexioError, ProfileError
+from .._models import RateLimit
 from .._profile import MissingPolicy
 from .._status import OPEN, Status, is_ok
 from .._warn import warn
 from ..progress import BATCH_STATUSES, BatchProgress
 from ._engine import Engine
+from ._estimate import fill_estimates, journal_backlog, plan_lines
 from ._inputs import read_profiles
 from ._journal import Journal, PlannedRow, fingerprint
+from ._lock import DriverLock, kind_of_key
+from ._reuse import ReuseChoice, apply_reuse, parse_reuse
 
 if TYPE_CHECKING:
     import threading
 
     import pandas as pd
 
-    from .._client import AsyncClient
+    from .._client import AsyncClient, Client
     from .._loop import LoopThread
     from .._models import EvaluationRecord
     from ..plots import PlotAccessor
@@ -79,10 +83,14 @@ class BatchOptions:
     allow_duplicates: bool = False
     extend: bool = False
     deadline_s: float = 900.0
+    #: take completed results of the same profile, pool and base URL from any batch of the
+    #: store, this recent (``"7d"``, ``"12h"``, ``True`` for any age), instead of paying again
+    reuse: ReuseChoice = False
 
     def __post_init__(self) -> None:
         if not self.deadline_s > 0:
             raise ValueError("deadline_s must be a positive number of seconds")
+        parse_reuse(self.reuse)  # fails early on an unreadable age
         self.pool_list  # noqa: B018 - fails early on no pool or an empty one
 
     @property
@@ -118,6 +126,21 @@ class BatchPlan:
     errors: list[ProfileError] = field(default_factory=list)
     #: the rows to journal (new ones only), in input order
     planned: list[PlannedRow] = field(default_factory=list, repr=False)
+    # estimates (see _estimate.py): resume, reuse, requests, ETA, cost
+    resumed_to_send: int = 0  # journaled rows never sent: submitted (billed) by this run
+    resumed_to_poll: int = 0  # journaled rows sent and unfinished: polled
+    reused: int = 0  # rows filled from earlier results (reuse on): not sent, not billed
+    reuse_age: str | None = None  # the reuse window, when reuse is on
+    reusable_recent: int = 0  # with reuse off: rows an earlier result of 7 days could fill
+    reusable_any: int = 0  # ... of any age
+    requests: int | None = None
+    eta_s: float | None = None
+    window_s: float | None = None
+    cost: float | None = None
+    price_per_evaluation: float | None = None
+    base_url: str | None = None
+    rate_limit: RateLimit | None = None
+    fingerprints: list[str] = field(default_factory=list, repr=False)
 
     def __str__(self) -> str:
         lines = [
@@ -136,6 +159,7 @@ class BatchPlan:
             lines.extend(f"    {e}" for e in self.errors[:20])
             if len(self.errors) > 20:
                 lines.append(f"    ... and {len(self.errors) - 20} more")
+        lines.extend(plan_lines(self))
         return "\n".join(lines)
 
 
@@ -149,10 +173,21 @@ def plan_batch(
     allow_duplicates: bool = False,
     extend: bool = False,
     missing: MissingPolicy = "null",
+    reuse: ReuseChoice = False,
+    base_url: str | None = None,
+    webhook: str | None = None,
+    price_per_evaluation: float | None = None,
+    rate_limit: RateLimit | None = None,
+    rate_limit_at: float | None = None,
 ) -> BatchPlan:
     """Read and check every row once, and count what would be sent; nothing is written.
 
-    The plan's ``planned`` rows are what :func:`run_batch` journals.
+    The plan's ``planned`` rows are what :func:`run_batch` journals. Also estimated: rows
+    resumed from the journal, rows ``reuse`` fills from earlier results of this store (for
+    ``base_url``; with reuse off, how many it would), requests expected, an ETA from
+    ``rate_limit`` (see :func:`~nexio_lab.batch.fetch_rate_limit`; read at ``rate_limit_at``,
+    Unix time, default now) and a cost for
+    ``price_per_evaluation``.
 
     >>> plan = plan_batch([{"entity": "a"}, {"entity": "a"}, {}], pool="carriers:all")
     >>> plan.billable, plan.duplicates, len(plan.errors)
@@ -160,6 +195,7 @@ def plan_batch(
     """
     chosen = BatchOptions(pool=pool, pools=pools).pool_list
     plan = BatchPlan(name=name, pools=chosen)
+    backlog = journal_backlog(journal, name)
     known = journal.existing_fingerprints(name) if journal and journal.has_batch(name) else {}
     seen: dict[str, int] = {}
     next_row = max((row for row, _ in known), default=-1) + 1
@@ -198,7 +234,19 @@ def plan_batch(
                 plan.billable += 1
                 assert fp is not None
                 seen[fp] = row
+                plan.fingerprints.append(fp)
             plan.planned.append(PlannedRow(row, p, text, fp, Status.PENDING, duplicate_of))
+    fill_estimates(
+        plan,
+        journal,
+        backlog=backlog,
+        base_url=base_url,
+        reuse=reuse,
+        webhook=webhook,
+        price_per_evaluation=price_per_evaluation,
+        rate_limit=rate_limit,
+        rate_limit_at=rate_limit_at,
+    )
     return plan
 
 
@@ -220,15 +268,14 @@ class Batch:
         self._ended: threading.Event | None = None
         self._loop: LoopThread | None = None
         self._results: ResultSet | None = None
+        self._driver: DriverLock | None = None  # held while this process runs the batch
 
     @classmethod
     def open(cls, name: str, store: str | Path | None = None) -> Batch:
-        """The journaled batch ``name`` (no request is made)."""
-        journal = Journal(store or default_store())
-        if not journal.has_batch(name):
-            known = ", ".join(journal.batch_names()) or "none"
-            raise NexioError(f"no batch named {name!r} in {journal.path} (batches: {known})")
-        return cls(journal, name)
+        """The journaled batch ``name`` (no request is made); see :func:`open_batch`."""
+        from ._registry import open_batch
+
+        return open_batch(name, store)
 
     # -- state -------------------------------------------------------------------------------
 
@@ -278,7 +325,11 @@ class Batch:
 
     def records(self) -> list[EvaluationRecord]:
         """Every row as the journal knows it (the input of every table)."""
-        return list(self.journal.records(self.name))
+        reused = self.journal.reused_from(self.name)
+        return [
+            replace(r, reused_from=reused[(r.row, r.pool)]) if (r.row, r.pool) in reused else r
+            for r in self.journal.records(self.name)
+        ]
 
     # -- results -------------------------------------------------------------------------------
 
@@ -373,6 +424,35 @@ class Batch:
             self._ended.wait(timeout=60)
         return self
 
+    def resume(
+        self,
+        client: Client,
+        *,
+        progress: ProgressChoice = "auto",
+        webhook: str | None = None,
+        confirm: bool = False,
+        resubmit_uncertain: bool | None = None,
+        deadline_s: float = 900.0,
+        reuse: ReuseChoice = False,
+        detach: bool = False,
+    ) -> Batch:
+        """Continue this batch with ``client`` from the journal (no input needed); see
+        :meth:`nexio_lab.Client.resume_batch`.
+
+        >>> batch = nexio_lab.open_batch("q4").resume(client)   # doctest: +SKIP
+        """
+        return client.resume_batch(
+            self.name,
+            store=self.journal,
+            progress=progress,
+            webhook=webhook,
+            confirm=confirm,
+            resubmit_uncertain=resubmit_uncertain,
+            deadline_s=deadline_s,
+            reuse=reuse,
+            detach=detach,
+        )
+
     # -- display ---------------------------------------------------------------------------------
 
     def _state_line(self) -> str:
@@ -412,6 +492,25 @@ def _prepare(client: AsyncClient, profiles: ProfileSource, options: BatchOptions
     transport.require_key()
     name = options.name or datetime.now(UTC).strftime("batch-%Y%m%d-%H%M%S")
     journal = options.journal()
+    # one driver per batch: taken before anything is journaled, so racers write nothing
+    lock = DriverLock(journal, name).acquire(key_kind=kind_of_key(transport._api_key))
+    try:
+        batch = _prepare_locked(client, profiles, options, journal, name)
+    except BaseException:
+        lock.release()
+        raise
+    batch._driver = lock
+    return batch
+
+
+def _prepare_locked(
+    client: AsyncClient,
+    profiles: ProfileSource,
+    options: BatchOptions,
+    journal: Journal,
+    name: str,
+) -> Batch:
+    transport = client.transport
     if isinstance(profiles, BatchPlan):  # read and checked already (the CLI's dry run)
         plan = profiles
         if (plan.name, plan.pools) != (name, options.pool_list):
@@ -428,6 +527,9 @@ def _prepare(client: AsyncClient, profiles: ProfileSource, options: BatchOptions
             allow_duplicates=options.allow_duplicates,
             extend=options.extend,
             missing=client.missing,
+            reuse=options.reuse,
+            base_url=client.base_url,
+            webhook=options.webhook,
         )
     if client.is_live and plan.billable > CONFIRM_ABOVE and not options.confirm:
         raise NexioError(
@@ -436,6 +538,7 @@ def _prepare(client: AsyncClient, profiles: ProfileSource, options: BatchOptions
         )
     journal.create_batch(name, client.base_url, {"pools": plan.pools})
     journal.add_rows(name, plan.planned)
+    apply_reuse(journal, name, client.base_url, parse_reuse(options.reuse))
     for error in plan.errors:
         logger.debug("rejected before sending: %s", error)  # the warning below says it
     if plan.errors:
@@ -475,15 +578,30 @@ async def _drive(batch: Batch, reporter: Any, webhook: str | None) -> Batch:
             await asyncio.sleep(0.25)
 
     reporting = asyncio.ensure_future(report()) if reporter is not None else None
+    lock = batch._driver
+    watching = None
     try:
         if webhook:
             from ._webhook import WebhookReceiver
 
             receiver = WebhookReceiver(webhook, engine.on_webhook, asyncio.get_running_loop())
             receiver.start()
-        await engine.run()
+        running = asyncio.ensure_future(engine.run())
+        if lock is not None:
+            watching = asyncio.ensure_future(lock.watch(engine, running))
+        try:
+            await running
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # cancelled here (Ctrl-C, batch.cancel()): the caller expects it
+            # else a cancel requested through the journal stopped it: a normal end
     finally:
         engine.finished = True
+        if watching is not None:
+            watching.cancel()
+        if lock is not None:
+            lock.release(engine.stopped_reason)
         if reporting is not None:
             reporting.cancel()
         if receiver is not None:
@@ -520,11 +638,25 @@ def start_batch(
     *,
     loop: LoopThread,
     progress: ProgressChoice = "auto",
+    detach: bool = False,
 ) -> Batch:
-    """Prepare a batch in the caller's thread, then run it on ``loop``; return at once."""
+    """Prepare a batch in the caller's thread, then run it on ``loop``; return at once.
+
+    With ``detach``, a separate OS process runs it instead (see ``_detach.py``).
+    """
     from ..progress import auto_progress
 
     batch = _prepare(client, profiles, options)
+    if detach:
+        from ._detach import detach as detach_batch
+
+        return detach_batch(
+            batch,
+            client,
+            webhook=options.webhook,
+            resubmit_uncertain=options.resubmit_uncertain,
+            deadline_s=options.deadline_s,
+        )
     reporter = auto_progress(progress)
     if reporter is not None and batch._engine is not None:
         reporter.update(batch._engine.progress())  # displays a widget in the caller's cell

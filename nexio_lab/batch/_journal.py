@@ -14,6 +14,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -50,7 +51,25 @@ CREATE TABLE IF NOT EXISTS rows (
     PRIMARY KEY (batch, row, pool)
 );
 CREATE INDEX IF NOT EXISTS rows_status ON rows (batch, status);
+CREATE INDEX IF NOT EXISTS rows_fingerprint ON rows (fingerprint, status);
+CREATE TABLE IF NOT EXISTS drivers (
+    batch TEXT PRIMARY KEY,
+    token TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    heartbeat_at TEXT NOT NULL,
+    log_path TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0
+);
 """
+#: Columns later versions added to existing tables: (table, column, declaration).
+_ADDED_COLUMNS = (
+    ("rows", "reused_from", "TEXT"),
+    ("batches", "key_kind", "TEXT"),
+    ("batches", "stopped_reason", "TEXT"),
+    ("batches", "log_path", "TEXT"),
+)
 
 
 class JournalError(NexioError):
@@ -130,6 +149,7 @@ class Journal:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.executescript(_SCHEMA)
+            self._add_columns()
         except (sqlite3.Error, OSError) as exc:
             raise JournalError(f"cannot open the journal at {self.path}: {exc}") from exc
 
@@ -301,6 +321,150 @@ class Journal:
                 completed_at=_time(source.completed_at),
                 result=json.loads(source.result) if source.result else None,
             )
+
+    # -- lifecycle: drivers, reuse, summaries (see _lock.py, _reuse.py, _registry.py) ------
+
+    def _add_columns(self) -> None:
+        """Journals written by older versions get the newer columns (additive only)."""
+        for table, column, declaration in _ADDED_COLUMNS:
+            have = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+    @contextmanager
+    def immediate(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction taken at once (``BEGIN IMMEDIATE``): what it reads cannot
+        change under it, in this process or another, until it commits."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise JournalError(f"cannot write the journal at {self.path}: {exc}") from exc
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise JournalError(f"cannot write the journal at {self.path}: {exc}") from exc
+
+    def batch_info(self, name: str) -> dict[str, Any] | None:
+        """The batch's own row: created_at, base_url, options, key_kind, stopped_reason,
+        log_path; None when there is no such batch."""
+        found = self._read(
+            "SELECT created_at, base_url, options, key_kind, stopped_reason, log_path "
+            "FROM batches WHERE name = ?",
+            (name,),
+        )
+        if not found:
+            return None
+        created, base_url, options, key_kind, stopped, log_path = found[0]
+        return {
+            "created_at": _time(created),
+            "base_url": base_url,
+            "options": json.loads(options or "{}"),
+            "key_kind": key_kind,
+            "stopped_reason": stopped,
+            "log_path": log_path,
+        }
+
+    def set_log_path(self, name: str, log_path: str) -> None:
+        """Record the log file of the process last detached to run batch ``name``."""
+        self._write("UPDATE batches SET log_path = ? WHERE name = ?", (log_path, name))
+
+    def driver(self, name: str) -> dict[str, Any] | None:
+        """The driver row of ``name`` (see ``_lock.py``), or None."""
+        found = self._read(
+            "SELECT token, pid, host, started_at, heartbeat_at, log_path, cancel_requested "
+            "FROM drivers WHERE batch = ?",
+            (name,),
+        )
+        if not found:
+            return None
+        keys = ("token", "pid", "host", "started_at", "heartbeat_at", "log_path", "cancel")
+        return dict(zip(keys, found[0], strict=True))
+
+    def drivers(self) -> dict[str, dict[str, Any]]:
+        """Every driver row (see ``_lock.py``) by batch name."""
+        rows = self._read(
+            "SELECT batch, token, pid, host, started_at, heartbeat_at, log_path FROM drivers"
+        )
+        keys = ("token", "pid", "host", "started_at", "heartbeat_at", "log_path")
+        return {r[0]: dict(zip(keys, r[1:], strict=True)) for r in rows}
+
+    def batch_summaries(self) -> list[tuple[Any, ...]]:
+        """(name, created_at, base_url, options, key_kind, stopped_reason, log_path,
+        last_activity) of every batch, oldest first."""
+        return self._read(
+            "SELECT b.name, b.created_at, b.base_url, b.options, b.key_kind, b.stopped_reason, "
+            "b.log_path, (SELECT MAX(MAX(COALESCE(r.completed_at, ''), "
+            "COALESCE(r.submitted_at, ''))) FROM rows r WHERE r.batch = b.name) "
+            "FROM batches b ORDER BY b.created_at"
+        )
+
+    def reuse_source(self, fp: str, base_url: str, since: str | None) -> tuple[Any, ...] | None:
+        """The newest completed row of any batch with this fingerprint and base URL,
+        completed at ``since`` or later: (batch, eval_id, submitted_at, completed_at, result,
+        reused_from)."""
+        found = self._read(
+            "SELECT r.batch, r.eval_id, r.submitted_at, r.completed_at, r.result, "
+            "r.reused_from FROM rows r JOIN batches b ON b.name = r.batch "
+            "WHERE r.fingerprint = ? AND r.status = 'completed' AND r.duplicate_of IS NULL "
+            "AND r.result IS NOT NULL AND b.base_url = ? AND r.completed_at >= ? "
+            "ORDER BY r.completed_at DESC LIMIT 1",
+            (fp, base_url, since or ""),
+        )
+        return found[0] if found else None
+
+    def reusable_rows(self, name: str) -> list[tuple[int, str, str]]:
+        """(row, pool, fingerprint) of rows of ``name`` never sent: what reuse may fill."""
+        return self._read(
+            "SELECT row, pool, fingerprint FROM rows WHERE batch = ? AND status = 'pending' "
+            "AND duplicate_of IS NULL AND eval_id IS NULL AND fingerprint IS NOT NULL",
+            (name,),
+        )
+
+    def mark_reused(self, name: str, row: int, pool: str, source: tuple[Any, ...]) -> None:
+        """Fill a pending row with another batch's completed result (nothing is sent)."""
+        batch, eval_id, submitted_at, completed_at, result, reused_from = source
+        self._write(
+            "UPDATE rows SET status = 'completed', eval_id = ?, submitted_at = ?, "
+            "completed_at = ?, result = ?, reused_from = ? "
+            "WHERE batch = ? AND row = ? AND pool = ? AND status = 'pending'",
+            (
+                eval_id,
+                submitted_at,
+                completed_at,
+                result,
+                reused_from or f"{batch}:{eval_id}",
+                name,
+                row,
+                pool,
+            ),
+        )
+
+    def reused_from(self, name: str) -> dict[tuple[int, str], str]:
+        """(row, pool) -> ``batch:eval_id`` of the rows of ``name`` filled by reuse
+        (a duplicate row mirrors its original)."""
+        rows = self._read(
+            "SELECT r.row, r.pool, COALESCE(r.reused_from, src.reused_from) FROM rows r "
+            "LEFT JOIN rows src ON src.batch = r.batch AND src.row = r.duplicate_of "
+            "AND src.pool = r.pool WHERE r.batch = ? "
+            "AND COALESCE(r.reused_from, src.reused_from) IS NOT NULL",
+            (name,),
+        )
+        return {(row, pool): source for row, pool, source in rows}
+
+    def recent_finishes(self, name: str, since: str) -> int:
+        """Rows of ``name`` that completed or failed at ``since`` or later."""
+        found = self._read(
+            "SELECT COUNT(*) FROM rows WHERE batch = ? AND completed_at >= ? "
+            "AND reused_from IS NULL",
+            (name, since),
+        )
+        return int(found[0][0])
 
 
 class _Stored(NamedTuple):

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from .._version import __version__
 
 #: Subcommand modules, each exposing ``register(subparsers)`` that sets ``func`` on its parser.
-_COMMANDS = ("demo", "run", "status", "export", "report", "sandbox")
+_COMMANDS = ("demo", "run", "resume", "status", "list", "cancel", "export", "report", "sandbox")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,7 @@ from ._common import (
     guarded,
     write_tables,
 )
+from ._resume import add_reuse_option
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -107,6 +109,19 @@ def register(subparsers: Any) -> None:
         help="give up polling an evaluation after this long (default 900)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress output")
+    add_reuse_option(parser)
+    parser.add_argument(
+        "--detach",
+        action="store_true",
+        help="journal the batch, then run it in a separate process that outlives this one "
+        "(follow it with `status NAME --watch`, stop it with `cancel NAME`)",
+    )
+    parser.add_argument(
+        "--price",
+        metavar="AMOUNT",
+        type=float,
+        help="price of one evaluation, for the dry run's cost estimate (the docs publish none)",
+    )
     parser.set_defaults(func=guarded(run_command))
 
 
@@ -139,10 +154,38 @@ def run_command(args: argparse.Namespace) -> int:
         if confirmed is False:
             return fail("not confirmed; nothing was sent")
         _check_reachable(client)
+        if args.detach:
+            return _detach(client, args, plan)
         batch = _run(client, args, plan)
     finally:
         client.close()
     return _report(batch, args, name)
+
+
+def _detach(client: Client, args: argparse.Namespace, plan: BatchPlan) -> int:
+    with _warnings_as_lines():
+        batch = client.start_batch(
+            plan,
+            pools=plan.pools,
+            name=plan.name,
+            store=args.store,
+            webhook=args.webhook,
+            confirm=True,  # asked above when it had to be
+            resubmit_uncertain=args.resubmit_uncertain,
+            allow_duplicates=args.allow_duplicates,
+            extend=args.extend,
+            deadline_s=args.deadline,
+            reuse=args.reuse or False,
+            detach=True,
+        )
+    name = plan.name
+    print(plan)
+    print(
+        f"batch {name!r} detached: process {getattr(batch, 'pid', None) or '?'}, log "
+        f"{getattr(batch, 'log_path', '?')}\nfollow it with `nexio-lab status {name} --watch`; "
+        f"stop it with `nexio-lab cancel {name}`; `nexio-lab resume {name}` continues it"
+    )
+    return EXIT_OK
 
 
 def _check_reachable(client: Client) -> None:
@@ -156,10 +199,15 @@ def _check_reachable(client: Client) -> None:
 
 
 def _plan(args: argparse.Namespace, name: str) -> BatchPlan:
-    """Read and check the input; only an existing journal is read (a plan creates nothing)."""
-    from ..batch import Journal, default_store, plan_batch
+    """Read and check the input; only an existing journal is read (a plan creates nothing).
+    A dry run also asks one unkeyed, unbilled ``GET /health`` for the rate limit (the ETA)."""
+    from .. import _config
+    from ..batch import Journal, default_store, fetch_rate_limit, plan_batch
 
     store = Path(args.store) if args.store else default_store()
+    base_url = (args.base_url or _config.base_url()).rstrip("/")
+    read_at = time.time()
+    rate_limit = fetch_rate_limit(base_url) if args.dry_run else None
     return plan_batch(
         args.profiles,
         pools=args.pools,
@@ -167,6 +215,12 @@ def _plan(args: argparse.Namespace, name: str) -> BatchPlan:
         journal=Journal(store) if store.is_file() else None,
         allow_duplicates=args.allow_duplicates,
         extend=args.extend,
+        reuse=args.reuse or False,
+        base_url=base_url,
+        webhook=args.webhook,
+        price_per_evaluation=args.price,
+        rate_limit=rate_limit,
+        rate_limit_at=read_at,
     )
 
 
@@ -220,6 +274,7 @@ def _run(client: Client, args: argparse.Namespace, plan: BatchPlan) -> Batch:
             allow_duplicates=args.allow_duplicates,
             extend=args.extend,
             deadline_s=args.deadline,
+            reuse=args.reuse or False,
         )
 
 

@@ -5,14 +5,15 @@ Four tables, built from a batch's :class:`~nexio_lab.EvaluationRecord` list (or 
 
 ``evaluations``: one row per (input row, pool)
     ``row, eval_id, entity, pool, status, pool_size, filtered, n_candidates, error_code,
-    error_message, submitted_at, completed_at, duration_s``, then one ``profile_<field>``
-    column per profile field (union over rows, in first-seen order; ``entity`` included as
-    ``profile_entity``). A profile column keeps its native type when every non-null value
-    agrees: ints -> ``Int64``, numbers -> ``float64``, bools -> ``boolean``, text ->
-    ``string``; anything mixed or nested becomes ``string`` (JSON for lists and dicts).
-    ``n_candidates`` counts the rows this evaluation has in ``candidates``. ``error_code`` and
-    ``error_message`` come from the record, else from the result's ``error`` object.
-    ``duration_s`` is ``completed_at - submitted_at`` in seconds.
+    error_message, submitted_at, completed_at, duration_s, reused_from``, then one
+    ``profile_<field>`` column per profile field (union over rows, in first-seen order;
+    ``entity`` included as ``profile_entity``). A profile column keeps its native type when
+    every non-null value agrees: ints -> ``Int64``, numbers -> ``float64``, bools ->
+    ``boolean``, text -> ``string``; anything mixed or nested becomes ``string`` (JSON for lists
+    and dicts). ``n_candidates`` counts the rows this evaluation has in ``candidates``.
+    ``error_code`` and ``error_message`` come from the record, else from the result's ``error``
+    object. ``duration_s`` is ``completed_at - submitted_at`` in seconds. ``reused_from`` is
+    ``batch:eval_id`` of the earlier result a row reused (``reuse=``), else missing.
 
 ``candidates``: one row per returned candidate
     ``row, eval_id, entity, pool, rank, name, tier, tier_num, confidence, reasoning``, then
@@ -115,6 +116,7 @@ CONTRACT: dict[str, tuple[Column, ...]] = {
         Column("submitted_at", str(TIME_DTYPE), "when the evaluation was accepted (UTC)"),
         Column("completed_at", str(TIME_DTYPE), "when it reached completed or failed (UTC)"),
         Column("duration_s", "float64", "completed_at - submitted_at, in seconds"),
+        Column("reused_from", STRING, "batch:eval_id of the earlier result reused (reuse=)"),
         Column(f"{PROFILE_PREFIX}<field>", "native", "one column per profile field"),
     ),
     "candidates": (

@@ -186,6 +186,7 @@ def build_tables(records: Sequence[EvaluationRecord]) -> Tables:
     error_messages: list[Any] = [None] * n
     submitted: list[Any] = [None] * n
     completed: list[Any] = [None] * n
+    reused_from: list[Any] = [None] * n
     profiles: list[Mapping[str, Any]] = [{}] * n
     n_candidates = np.zeros(n, dtype=np.int64)
 
@@ -211,6 +212,7 @@ def build_tables(records: Sequence[EvaluationRecord]) -> Tables:
         )
         submitted[i] = rec.submitted_at
         completed[i] = rec.completed_at
+        reused_from[i] = getattr(rec, "reused_from", None)
 
         cands = res.get("candidates")
         if not isinstance(cands, list) or not cands:
@@ -246,6 +248,7 @@ def build_tables(records: Sequence[EvaluationRecord]) -> Tables:
             "submitted_at": sub.array,
             "completed_at": comp.array,
             "duration_s": (comp - sub).dt.total_seconds().to_numpy(dtype="float64"),
+            "reused_from": _strings(reused_from),
         }
     )
     profile_fields = dict.fromkeys(k for p in profiles for k in p)

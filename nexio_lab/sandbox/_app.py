@@ -177,7 +177,12 @@ async def unknown_api_route(request: Request, sandbox: SandboxState, owner: str)
 async def health(request: Request) -> Response:
     if request.method not in ("GET", "HEAD"):
         return _method_not_allowed(request, "GET").response()
-    return Response(b'{"status":"ok"}', 200, media_type=_JSON)
+    # like the real service, every answer carries the rate-limit headers (the key's window
+    # when a known key is sent, else a fresh one); /health itself is not counted
+    sandbox: SandboxState = request.app.state.sandbox
+    owner = sandbox.keys.owner(request.headers.get("x-api-key"))
+    headers = sandbox.limiter.peek(owner).headers()
+    return Response(b'{"status":"ok"}', 200, media_type=_JSON, headers=headers)
 
 
 _OPENAPI = json.dumps(openapi_document(), separators=(",", ":")).encode()

@@ -113,7 +113,10 @@ def test_dry_run_sends_nothing_and_needs_no_key(
     assert done.code == 1, done.output  # a rejected row: a real run would end with an error
     assert "to submit (billed on a live key): 18" in done.stdout
     assert "row 4, field 'entity'" in done.stdout
-    assert sandbox_server.stats()["requests"] == 0
+    stats = sandbox_server.stats()
+    # only one unkeyed, unbilled GET /health, for the rate limit behind the ETA
+    assert stats["posts"] == stats["gets"] == 0 and stats["requests"] == stats["health"] == 1
+    assert "ETA: under 1 s at the key's limit of 2000 requests per 1 s window" in done.stdout
     assert not (tmp_path / "home").exists()  # no journal made either
 
     clean = cli("run", "profiles.csv", "--pool", "carriers:all", "--dry-run", "--name", "x")

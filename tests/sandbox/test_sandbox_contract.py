@@ -34,10 +34,14 @@ def http(sb: Sandbox) -> Iterator[httpx.Client]:
         yield c
 
 
-def test_health_needs_no_key_and_has_no_rate_headers(sb: Sandbox) -> None:
+def test_health_needs_no_key_and_carries_the_rate_headers_uncounted(sb: Sandbox) -> None:
+    # the contract: *every* response carries the rate-limit headers (a dry run's ETA reads
+    # them from GET /health); /health itself does not spend the budget
     response = httpx.get(f"{sb.url}/health")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
-    assert "x-ratelimit-limit" not in response.headers
+    limit = int(response.headers["x-ratelimit-limit"])
+    again = httpx.get(f"{sb.url}/health")
+    assert int(again.headers["x-ratelimit-remaining"]) == limit
 
 
 def test_submit_answers_202_queued_with_an_eval_id(http: httpx.Client) -> None:
