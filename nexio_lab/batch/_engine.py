@@ -53,6 +53,8 @@ logger = logging.getLogger("nexio_lab.batch")
 MAX_CONNECTION_FAILURES = 5
 #: How long in-flight requests may finish after a cancel, so their answers are journaled.
 CANCEL_GRACE_S = 10.0
+#: Webhooks kept for jobs whose 202 has not been handled yet (beyond: polled when overdue).
+MAX_EARLY_WEBHOOKS = 10_000
 #: Errors that end the whole batch and are raised to whoever waits for it.
 FATAL = (AuthenticationError, PermissionDeniedError)
 
@@ -95,6 +97,7 @@ class Engine:
         self.error: BaseException | None = None
         self._pending: deque[Job] = deque()
         self._submitting: dict[int, Job] = {}  # POSTs on their way, by id(job)
+        self._early_webhooks: dict[str, dict[str, Any]] = {}  # by eval_id
         self.scheduler = PollScheduler(
             transport.limiter,
             self.model,
@@ -352,6 +355,8 @@ class Engine:
         job.profile = None
         job.submitted = time.monotonic()
         self.scheduler.track(job)
+        if early := self._early_webhooks.pop(job.eval_id, None):
+            self.on_webhook(early)
 
     def _back_to_pending(self, job: Job) -> None:
         if job.status != Status.PENDING:
@@ -426,8 +431,12 @@ class Engine:
 
     def on_webhook(self, payload: dict[str, Any]) -> None:
         """A result delivered to the local receiver (deduplicated by eval_id)."""
-        job = self.scheduler.jobs.get(str(payload.get("eval_id")))
+        eval_id = str(payload.get("eval_id"))
+        job = self.scheduler.jobs.get(eval_id)
         if job is None:
+            # a fast job's webhook can beat its own 202 here: keep it for when the 202 lands
+            if len(self._early_webhooks) < MAX_EARLY_WEBHOOKS:
+                self._early_webhooks[eval_id] = payload
             return
         evaluation = Evaluation.from_json(payload)
         if evaluation.is_done:
