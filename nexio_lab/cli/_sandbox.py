@@ -8,6 +8,10 @@ import threading
 
 __all__ = ["register"]
 
+#: ``nexio_lab.sandbox._ratelimit.RATE_KINDS``, default first, spelled out here so the CLI
+#: does not import the server to build its parser (a test keeps the two equal).
+RATE_KINDS = ("fixed-aligned", "fixed", "sliding", "bucket")
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -33,6 +37,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--rate-limit", type=int, default=600, help="requests per window")
     parser.add_argument("--rate-window", type=float, default=60.0, help="window in seconds")
+    parser.add_argument(
+        "--rate-kind",
+        choices=RATE_KINDS,
+        default=RATE_KINDS[0],
+        help=(
+            "how requests are counted: fixed-aligned (fixed windows on the clock, default), "
+            "fixed (windows opened by a key's first request), sliding (a sliding log: Reset "
+            "is when the oldest counted request expires), bucket (a token bucket: Reset is "
+            "when it is full again)"
+        ),
+    )
     parser.add_argument("--speed", type=float, default=1.0, help="divide 15-60 s jobs by this")
     parser.add_argument("--seed", type=int, default=0, help="seed of pools and results")
     parser.add_argument("--failure-rate", type=float, default=0.0, help="share of failed jobs")
@@ -58,6 +73,7 @@ def _serve(args: argparse.Namespace) -> int:
             api_keys=args.api_keys,
             rate_limit=args.rate_limit,
             rate_window=args.rate_window,
+            rate_kind=args.rate_kind,
             speed=args.speed,
             seed=args.seed,
             failure_rate=args.failure_rate,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ from ._evaluations import Evaluations
 from ._faults import FaultInjector
 from ._openapi import openapi_document
 from ._pools import pools_for
-from ._ratelimit import FixedWindowLimiter
+from ._ratelimit import RateLimits, RateRule
 from ._stats import Stats
 from ._store import JobStore
 from ._validation import MAX_BODY, is_json_media_type, parse_submission
@@ -51,7 +52,7 @@ class SandboxState:
 
     config: SandboxConfig
     keys: KeyRing
-    limiter: FixedWindowLimiter
+    limiter: RateLimits
     faults: FaultInjector
     store: JobStore
     evaluations: Evaluations
@@ -106,7 +107,7 @@ def _guarded(handler: Handler) -> _AnyMethod:
             config = sandbox.config
             message = (
                 f"Rate limit exceeded: {config.rate_limit} requests per "
-                f"{config.rate_window:g} s; retry after X-RateLimit-Reset"
+                f"{config.rate_window:g} s ({config.rate_kind}); retry after Retry-After"
             )
             return error_response(429, "rate_limit_exceeded", message, headers=headers)
         try:
@@ -150,6 +151,7 @@ async def submit_job(request: Request, sandbox: SandboxState, owner: str) -> Res
         owner, submission.profile, submission.pool, submission.webhook_url
     )
     sandbox.stats.add("jobs_created")
+    sandbox.stats.ready(job.ready_at)
     if job.webhook_url:
         sandbox.webhooks.schedule(job)
     return Response(
@@ -212,6 +214,8 @@ class _Counting:
         stats = self.stats
         stats.add("requests")
         path, method = scope["path"], scope["method"]
+        if path.startswith("/api/"):
+            stats.api_request(time.time())
         if path == "/health":
             stats.add("health")
         elif path == "/api/v1/jobs" and method == "POST":
@@ -240,7 +244,7 @@ def create_app(config: SandboxConfig) -> Starlette:
     state = SandboxState(
         config=config,
         keys=KeyRing(config.api_keys),
-        limiter=FixedWindowLimiter(config.rate_limit, config.rate_window),
+        limiter=RateLimits(RateRule(config.rate_limit, config.rate_window, config.rate_kind)),
         faults=FaultInjector(config.error_rate, config.seed),
         store=store,
         evaluations=evaluations,

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._ratelimit import DEFAULT_RATE_KIND, RATE_KINDS, RateKind
+
 __all__ = ["DEFAULT_API_KEY", "SandboxConfig"]
 
 #: The sandbox's documented test key, used when no key is configured. It is a test key
@@ -20,7 +22,9 @@ LIVE_KEY_PREFIX = "nx_live_"
 class SandboxConfig:
     """How a sandbox behaves; every field mirrors a ``nexio-lab sandbox`` option.
 
-    ``rate_limit`` requests per ``rate_window`` seconds per key; processing times (15-60 s)
+    ``rate_limit`` requests per ``rate_window`` seconds per key, counted the ``rate_kind``
+    way (``fixed-aligned``, ``fixed``, ``sliding`` or ``bucket``: see
+    :mod:`nexio_lab.sandbox._ratelimit`); processing times (15-60 s)
     are divided by ``speed``; ``failure_rate`` of evaluations end ``failed``;
     ``error_rate`` of API requests get an injected 500/503; ``db`` persists jobs in SQLite.
 
@@ -33,6 +37,7 @@ class SandboxConfig:
     api_keys: tuple[str, ...] = field(default=(DEFAULT_API_KEY,), repr=False)
     rate_limit: int = 600
     rate_window: float = 60.0
+    rate_kind: RateKind = DEFAULT_RATE_KIND
     speed: float = 1.0
     seed: int = 0
     failure_rate: float = 0.0
@@ -56,6 +61,10 @@ class SandboxConfig:
             raise ValueError("rate_limit must be at least 1")
         if not (math.isfinite(self.rate_window) and self.rate_window > 0):
             raise ValueError("rate_window must be a positive number of seconds")
+        if self.rate_kind not in RATE_KINDS:
+            raise ValueError(
+                f"rate_kind must be one of {', '.join(RATE_KINDS)}, not {self.rate_kind!r}"
+            )
         if not (math.isfinite(self.speed) and self.speed > 0):
             raise ValueError("speed must be a positive factor")
         for name in ("failure_rate", "error_rate"):

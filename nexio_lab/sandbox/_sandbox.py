@@ -14,6 +14,7 @@ from .._net import is_loopback
 from .._server import ServerThread
 from ._app import SandboxState, create_app
 from ._config import DEFAULT_API_KEY, SandboxConfig
+from ._ratelimit import DEFAULT_RATE_KIND, RateKind
 from ._store import JobRecord
 
 __all__ = ["Sandbox", "run"]
@@ -93,7 +94,9 @@ class Sandbox:
     def stats(self) -> dict[str, Any]:
         """Counters since start (or the last :meth:`reset_stats`): ``requests``, ``posts``,
         ``gets``, ``health``, ``jobs_created``, ``injected_errors``, ``webhook_attempts``,
-        ``webhooks_delivered``, ``webhooks_failed`` and ``by_status`` ({"429": n, ...})."""
+        ``webhooks_delivered``, ``webhooks_failed``, ``by_status`` ({"429": n, ...}), and
+        the Unix times ``first_request_at``, ``last_request_at`` (API requests) and
+        ``last_ready_at`` (when the last evaluation created becomes ready; None before)."""
         return self._state.stats.snapshot()
 
     def reset_stats(self) -> None:
@@ -111,6 +114,7 @@ def run(
     api_keys: Sequence[str] | None = None,
     rate_limit: int = 600,
     rate_window: float = 60.0,
+    rate_kind: RateKind = DEFAULT_RATE_KIND,
     speed: float = 1.0,
     seed: int = 0,
     failure_rate: float = 0.0,
@@ -121,7 +125,11 @@ def run(
     """Start a sandbox on a free loopback port (by default) and return it, serving.
 
     Evaluations take 15-60 s divided by ``speed``; ``api_keys`` default to
-    :data:`DEFAULT_API_KEY`; ``db`` keeps jobs across restarts.
+    :data:`DEFAULT_API_KEY`; ``db`` keeps jobs across restarts. Each key may send
+    ``rate_limit`` requests per ``rate_window`` seconds, counted the ``rate_kind`` way:
+    ``"fixed-aligned"`` (fixed windows on the clock, the default), ``"fixed"`` (fixed
+    windows opened by the key's first request), ``"sliding"`` (a sliding log) or
+    ``"bucket"`` (a token bucket).
 
     >>> import httpx
     >>> with run(speed=1000) as sb:
@@ -134,6 +142,7 @@ def run(
         api_keys=tuple(api_keys) if api_keys else (DEFAULT_API_KEY,),
         rate_limit=rate_limit,
         rate_window=rate_window,
+        rate_kind=rate_kind,
         speed=speed,
         seed=seed,
         failure_rate=failure_rate,
