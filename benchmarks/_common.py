@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nexio_lab import sandbox
+from nexio_lab.sandbox._ratelimit import DEFAULT_RATE_KIND, RateKind, RateRule
 
 __all__ = [
     "POOL",
@@ -41,17 +42,26 @@ _LINES = ("professional_liability", "general_liability", "workers_comp", "cyber"
 
 @dataclass(frozen=True)
 class Settings:
-    """One scenario's sandbox: ``limit`` requests per ``window`` s, processing / ``speed``."""
+    """One scenario's sandbox: ``limit`` requests per ``window`` s counted the ``kind`` way
+    (see ``--rate-kind``), processing / ``speed``."""
 
     n: int
     limit: int = 60
     window: float = 5.0
     speed: float = 20.0
     error_rate: float = 0.0
+    kind: RateKind = DEFAULT_RATE_KIND
 
     @property
     def rate(self) -> float:
         return self.limit / self.window
+
+    @property
+    def rule(self) -> RateRule:
+        return RateRule(self.limit, self.window, self.kind)
+
+    def label(self) -> str:
+        return f"{self.limit} req/{self.window:g} s {self.kind}, speed {self.speed:g}"
 
     def sandbox_options(self) -> dict[str, Any]:
         return {
@@ -60,6 +70,7 @@ class Settings:
             "speed": self.speed,
             "seed": SEED,
             "error_rate": self.error_rate,
+            "rate_kind": self.kind,
         }
 
 
@@ -83,10 +94,13 @@ def fresh_sandbox(settings: Settings) -> Iterator[sandbox.Sandbox]:
         yield sb
 
 
-def align_to_window(window: float, margin: float = 0.02) -> float:
-    """Sleep until just after the next rate-limit window boundary (the sandbox aligns its
-    windows on the Unix clock), so every client starts with a whole, fresh window."""
+def align_to_window(window: float, margin: float = 0.02, kind: str = DEFAULT_RATE_KIND) -> float:
+    """Sleep until just after the next rate-limit window boundary when the sandbox aligns
+    its windows on the Unix clock, so every client starts with a whole, fresh window (other
+    kinds start fresh with the key's first request: no wait). Returns the start time."""
     now = time.time()
+    if kind != "fixed-aligned":
+        return now
     start = math.floor(now / window) * window + window + margin
     time.sleep(start - now)
     return time.time()

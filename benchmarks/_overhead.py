@@ -2,8 +2,13 @@
 
 The sandbox runs in its own process (so it has a core of its own on a 2-core machine)
 with a limit nobody reaches and instant processing. ``run_batch`` (journal, limiter,
-dispatcher, all included) races a bare httpx loop doing the same POST + GET per row at
-the same concurrency; best of ``repeats`` alternating runs each.
+dispatcher, all included) races a bare loop doing the same POST + GET per row at the same
+concurrency over an httpx client built exactly as nexio-lab builds its own
+(:func:`benchmarks.baselines.nexio_http`: same timeouts, pool limits, headers), so the
+ratio is the cost of nexio-lab's code, not of different settings. The two alternate for
+``repeats`` rounds; the figure is the median per-round ratio with its spread. The sandbox's
+own capacity is measured with a raw HTTP/1.1 client (no httpx in the figure), to show how
+far below it both clients run.
 """
 
 from __future__ import annotations
@@ -18,12 +23,12 @@ from nexio_lab.sandbox import DEFAULT_API_KEY
 
 from . import baselines
 from ._common import POOL, journal_path, profiles, serve_in_subprocess
-from ._report import Row, ratio
+from ._report import Row, median, ratio, spread
 
 __all__ = ["client_overhead"]
 
 TARGET = 0.8
-CONCURRENCY = 64  # the engine's default
+CONCURRENCY = 64  # the engine's default, and the pool size of nexio-lab's httpx client
 
 
 async def _run_batch(url: str, n: int, tag: str) -> float:
@@ -41,42 +46,52 @@ async def _run_batch(url: str, n: int, tag: str) -> float:
 
 async def _bare(url: str, n: int, tag: str) -> float:
     run = await baselines.bare_loop(url, profiles(n, tag), POOL, concurrency=CONCURRENCY)
+    if run.finished != n:
+        raise RuntimeError(f"the bare loop finished {run.finished} of {n}")
     return n / run.wall_s
 
 
-def client_overhead(n: int, repeats: int = 2, hammer_n: int = 3000) -> list[Row]:
+def client_overhead(n: int, repeats: int = 3, capacity_n: int = 3000) -> list[Row]:
     s = "5 overhead"
     ours: list[float] = []
     bare: list[float] = []
     with serve_in_subprocess(rate_limit=10**9, rate_window=60.0, speed=1e9, seed=7) as served:
         for i in range(repeats):
-            ours.append(asyncio.run(_run_batch(served.url, n, f"ours{i}")))
-            bare.append(asyncio.run(_bare(served.url, n, f"bare{i}")))
+            # alternate which goes first, so a drift in the machine's load favours neither
+            pair = [("ours", _run_batch), ("bare", _bare)]
+            for name, fn in pair if i % 2 == 0 else pair[::-1]:
+                rate = asyncio.run(fn(served.url, n, f"{name}{i}"))
+                (ours if name == "ours" else bare).append(rate)
         eval_id = httpx.post(
             f"{served.url}/api/v1/jobs",
             json={"profile": {"entity": "probe"}, "pool": POOL},
             headers={"X-API-Key": DEFAULT_API_KEY},
+            trust_env=False,
         ).json()["eval_id"]
-        health = asyncio.run(baselines.hammer(served.url, "/health", hammer_n))
-        gets = asyncio.run(baselines.hammer(served.url, f"/api/v1/jobs/{eval_id}", hammer_n))
-    best, best_bare = max(ours), max(bare)
-    r = ratio(best, best_bare)
-    requests_per_s = 2 * best
+        health = asyncio.run(baselines.raw_capacity(served.url, "/health", capacity_n))
+        job = f"/api/v1/jobs/{eval_id}"
+        gets = asyncio.run(baselines.raw_capacity(served.url, job, capacity_n))
+    ratios = [ratio(o, b) for o, b in zip(ours, bare, strict=True)]
+    r = median([x for x in ratios if x is not None])
+    requests_per_s = 2 * median(ours)
     return [
         Row(
             s,
-            f"evaluations/s, run_batch vs bare httpx loop (N={n}, concurrency {CONCURRENCY})",
-            best,
-            best_bare,
+            f"evaluations/s, run_batch vs bare loop, same httpx settings "
+            f"(N={n}, concurrency {CONCURRENCY})",
+            median(ours),
+            median(bare),
             r,
             f"ratio >= {TARGET}",
-            r is not None and r >= TARGET,
+            r >= TARGET,
             "/s",
+            runs=repeats,
+            spread=spread(ratios),
             details={"run_batch": ours, "bare": bare},
         ),
         Row(
             s,
-            "sandbox requests/s, GET /health (bare loop) vs run_batch requests/s",
+            "run_batch requests/s vs sandbox capacity, GET /health (raw HTTP/1.1 client)",
             requests_per_s,
             health,
             ratio(requests_per_s, health),
@@ -86,7 +101,7 @@ def client_overhead(n: int, repeats: int = 2, hammer_n: int = 3000) -> list[Row]
         ),
         Row(
             s,
-            "sandbox requests/s, GET /api/v1/jobs/{id} vs run_batch requests/s",
+            "run_batch requests/s vs sandbox capacity, GET /api/v1/jobs/{id} (raw client)",
             requests_per_s,
             gets,
             ratio(requests_per_s, gets),

@@ -1,8 +1,13 @@
-"""Scenarios 1-4: the limit binds, latency binds, webhooks, and the clients users write.
+"""Scenarios 1-4: the limit binds (on each kind of window), latency binds, webhooks, and
+the clients users write instead.
 
-Every client (nexio-lab, nexio-lab with webhooks, the vendor's advice, the shortcut) gets
-its own fresh sandbox with the same seed and settings, and starts just after a window
-boundary. Requests, polls and 429s are the sandbox's own counts.
+Every run of every client (nexio-lab, nexio-lab with webhooks, (a) the vendor's advice, (b)
+the shortcut, (c) the burst at each reset) gets its own fresh sandbox with the same seed and
+settings, and starts just after a window boundary when windows are aligned on the clock.
+Clients alternate run by run (the order rotates each round) and each figure is the median
+over the rounds, with the spread of the per-run ratios. Requests, polls and 429s are the
+sandbox's own counts; every wall time is also set against the run's true floor
+(:mod:`benchmarks._floor`).
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ import asyncio
 import contextlib
 import socket
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from nexio_lab import AsyncClient, Batch, NexioError
@@ -19,33 +25,62 @@ from nexio_lab.sandbox import DEFAULT_API_KEY
 
 from . import baselines
 from ._common import POOL, Settings, StatsAt, align_to_window, fresh_sandbox, journal_path, profiles
-from ._report import Row, ratio
+from ._floor import Floor, durations, polling_floor, webhook_floor
+from ._report import Row, median, ratio, spread
 
-__all__ = ["latency_binds", "limit_binds", "webhook_delivery"]
+__all__ = [
+    "Measured",
+    "latency_binds",
+    "limit_binds",
+    "measure",
+    "paired",
+    "rounds",
+    "webhook_delivery",
+]
 
-WALL_VS_VENDOR = 1.05
+# Targets of issue 11 (rate discipline) and issue 7 (the clients users write).
+FLOOR_TARGET = 1.05  # wall / true floor where the budget binds
+VS_BURST = 1.02  # no more than 2 % behind (c), the strongest honest fixed-window client
+VS_VENDOR_KIND = 1.1  # on each kind: wall at most 1.1x (a), which is told the limit
+VS_VENDOR = 1.05  # latency scenario: wall vs (a)
+POLLS_VS_VENDOR = 1.05  # polls per evaluation at most 1.05x (a)'s, in every regime
+LATE_429_SHARE = 0.02  # 429s after the first window, share of all requests
 CLEARLY = 0.8  # "beat the shortcut clearly": at most this fraction of its cost
 WEBHOOK_VS_VENDOR = 0.6
+WEBHOOK_FLOOR = 1.1
 #: A webhook batch still running this long after its journal holds every result is
 #: cancelled, and its wall time reported as at least that (marked "did not return").
 LINGER_S = 5.0
+
+NAMES = {
+    "nexio": "nexio-lab",
+    "webhook": "nexio-lab (webhook)",
+    "vendor": "(a) vendor advice",
+    "shortcut": "(b) shortcut",
+    "burst": "(c) burst at each reset",
+}
 
 
 @dataclass
 class Measured:
     """One client's run on one sandbox."""
 
+    client: str
     wall_s: float
     requests: int
     polls: int
+    posts: int
+    jobs_created: int
     rate_limited: int
     rate_limited_after_first_window: int
     finished: int
     last_ready: float  # Unix time the last evaluation became ready (sandbox's word)
     last_noticed: float  # Unix time the client saw the last result
+    floor: Floor
     webhooks: int = 0
     started: float = 0.0  # Unix time the client started
     returned: bool = True  # False: cancelled LINGER_S after it had every result
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def noticed_all_s(self) -> float:
@@ -55,6 +90,21 @@ class Measured:
     @property
     def latency_s(self) -> float:
         return self.last_noticed - self.last_ready
+
+    @property
+    def late_429_share(self) -> float:
+        return self.rate_limited_after_first_window / max(1, self.requests)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if k != "floor"}
+        data["floor"] = {
+            "floor_s": self.floor.floor_s,
+            "budget_s": self.floor.budget_s,
+            "ready_s": self.floor.ready_s,
+            "naive_s": self.floor.naive_s,
+            "binds": self.floor.binds,
+        }
+        return data
 
 
 def _free_port() -> int:
@@ -95,11 +145,26 @@ async def _nexio(
     return Batch.open("bench", store), False
 
 
+def _baseline(settings: Settings, client: str, url: str, rows: list[dict[str, Any]]) -> Any:
+    if client == "vendor":
+        coro = baselines.vendor_client(
+            url, rows, POOL, limit=settings.limit, window=settings.window, speed=settings.speed
+        )
+    elif client == "burst":
+        coro = baselines.burst_client(url, rows, POOL, limit=settings.limit, speed=settings.speed)
+    elif client == "shortcut":
+        coro = baselines.shortcut_client(url, rows, POOL, speed=settings.speed)
+    else:
+        raise ValueError(f"unknown client {client!r}")
+    return asyncio.run(coro)
+
+
 def measure(settings: Settings, client: str) -> Measured:
-    """Run ``client`` ("nexio", "webhook", "vendor" or "shortcut") on a fresh sandbox."""
+    """Run ``client`` ("nexio", "webhook", "vendor", "shortcut" or "burst") on a fresh
+    sandbox and set its wall time against the run's true floor."""
     rows = profiles(settings.n)
     with fresh_sandbox(settings) as sb, journal_path() as store:
-        started = align_to_window(settings.window)
+        started = align_to_window(settings.window, kind=settings.kind)
         first_window = StatsAt(sb, started + settings.window - 0.05)
         t0 = time.monotonic()
         webhooks = 0
@@ -117,263 +182,301 @@ def measure(settings: Settings, client: str) -> Measured:
             last_noticed = max(r.completed_at.timestamp() for r in records if r.completed_at)
             webhooks = batch._engine.stats.webhooks if batch._engine else 0
         else:
-            if client == "vendor":
-                run = asyncio.run(
-                    baselines.vendor_client(
-                        sb.url,
-                        rows,
-                        POOL,
-                        limit=settings.limit,
-                        window=settings.window,
-                        speed=settings.speed,
-                    )
-                )
-            else:
-                run = asyncio.run(
-                    baselines.shortcut_client(sb.url, rows, POOL, speed=settings.speed)
-                )
+            run = _baseline(settings, client, sb.url, rows)
             wall = time.monotonic() - t0
             finished, last_noticed = run.finished, run.last_noticed
         first_window.cancel()
         stats = sb.stats()
-        last_ready = max(job["ready_at"] for job in sb.jobs())
+        jobs = sb.jobs()
+    spans = durations(jobs)
+    floor = (webhook_floor if client == "webhook" else polling_floor)(settings.rule, started, spans)
     total_429 = stats["by_status"].get("429", 0)
     return Measured(
+        client=client,
         wall_s=wall,
         requests=stats["requests"],
         polls=stats["gets"],
+        posts=stats["posts"],
+        jobs_created=stats["jobs_created"],
         rate_limited=total_429,
         rate_limited_after_first_window=total_429 - first_window.count_429(),
         finished=finished,
-        last_ready=last_ready,
+        last_ready=stats["last_ready_at"] or started,
         last_noticed=last_noticed,
+        floor=floor,
         webhooks=webhooks,
         started=started,
         returned=returned,
     )
 
 
-_vendor_cache: dict[Settings, Measured] = {}
+def rounds(settings: Settings, clients: Sequence[str], n: int) -> dict[str, list[Measured]]:
+    """``n`` rounds of every client in turn, the order rotated each round so no client
+    always runs first (or last) on a machine whose load drifts."""
+    runs: dict[str, list[Measured]] = {c: [] for c in clients}
+    for r in range(n):
+        shift = r % len(clients)
+        for client in [*clients[shift:], *clients[:shift]]:
+            runs[client].append(measure(settings, client))
+    return runs
 
 
-def _vendor(settings: Settings) -> Measured:
-    if settings not in _vendor_cache:
-        _vendor_cache[settings] = measure(settings, "vendor")
-    return _vendor_cache[settings]
-
-
-def _versus(
-    scenario: str, ours: Measured, base: Measured, name: str, wall_target: float
-) -> list[Row]:
-    """Wall, requests and 429s of nexio-lab against one baseline client."""
-    clearly = wall_target == CLEARLY
-    wall_ratio = ratio(ours.wall_s, base.wall_s)
-    req_ratio = ratio(ours.requests, base.requests)
-    return [
-        Row(
-            scenario,
-            f"wall time vs {name}",
-            ours.wall_s,
-            base.wall_s,
-            wall_ratio,
-            f"ratio <= {wall_target}",
-            wall_ratio is not None and wall_ratio <= wall_target,
-            "s",
-        ),
-        Row(
-            scenario,
-            f"requests vs {name}",
-            ours.requests,
-            base.requests,
-            req_ratio,
-            f"ratio <= {CLEARLY}" if clearly else "info",
-            (req_ratio is not None and req_ratio <= CLEARLY) if clearly else None,
-        ),
-        Row(
-            scenario,
-            f"429s vs {name}",
-            ours.rate_limited,
-            base.rate_limited,
-            ratio(ours.rate_limited, base.rate_limited),
-            "fewer" if clearly else "info",
-            (ours.rate_limited < base.rate_limited or ours.rate_limited == 0) if clearly else None,
-        ),
-    ]
-
-
-def _all_finished(scenario: str, settings: Settings, runs: dict[str, Measured]) -> Row:
-    short = {k: v.finished for k, v in runs.items() if v.finished != settings.n}
+def paired(
+    scenario: str,
+    figure: str,
+    ours: Sequence[float],
+    base: Sequence[float] | None,
+    target: str = "info",
+    check: Callable[[float], bool] | None = None,
+    unit: str = "",
+    *,
+    on: str = "ratio",
+    floor: Sequence[float] | None = None,
+    naive: float | None = None,
+) -> Row:
+    """A row over paired runs: medians, the median per-run ratio and its spread; ``check``
+    applies to the median ratio (``on="ratio"``) or to nexio-lab's median (``"value"``)."""
+    ratios = [ratio(o, b) for o, b in zip(ours, base, strict=True)] if base else []
+    finite = [r for r in ratios if r is not None]
+    mid_ratio = median(finite) if finite else None
+    value = median(list(ours))
+    judged = mid_ratio if on == "ratio" else value
+    passed = None if check is None else (judged is not None and check(judged))
     return Row(
         scenario,
-        "rows finished (every client)",
-        min(r.finished for r in runs.values()),
-        settings.n,
-        target=f"= {settings.n}",
-        passed=not short,
-        details={"short": short},
+        figure,
+        value,
+        median(list(base)) if base else None,
+        mid_ratio,
+        target,
+        passed,
+        unit,
+        runs=len(ours),
+        spread=spread(ratios) if base and on == "ratio" else spread(list(ours)),
+        floor=median(list(floor)) if floor else None,
+        naive=naive,
     )
 
 
-def limit_binds(settings: Settings) -> list[Row]:
-    """Scenario 1 (and its part of 4): N evaluations where the budget is the bottleneck."""
-    s = "1 limit binds"
+def _walls(runs: list[Measured]) -> list[float]:
+    return [m.wall_s for m in runs]
+
+
+def _floors(runs: list[Measured]) -> list[float]:
+    return [m.floor.floor_s for m in runs]
+
+
+def _vs_floor(scenario: str, name: str, runs: list[Measured], target: float | None) -> Row:
+    """Wall over the true floor, per run, median and spread."""
+    return paired(
+        scenario,
+        f"{name}: wall / true floor",
+        _walls(runs),
+        _floors(runs),
+        f"ratio <= {target}" if target else "info",
+        (lambda r: r <= target) if target else None,
+        "s",
+        floor=_floors(runs),
+        naive=runs[0].floor.naive_s,
+    )
+
+
+def _all_finished(scenario: str, settings: Settings, runs: dict[str, list[Measured]]) -> Row:
     n = settings.n
-    ours = measure(settings, "nexio")
-    vendor = _vendor(settings)
-    shortcut = measure(settings, "shortcut")
-    bound = 2 * n / settings.rate
-    wall_bound = ours.wall_s / bound
-    polls = ours.polls / n
+    short = {k: [m.finished for m in v] for k, v in runs.items() if any(m.finished != n for m in v)}
+    dupes = {
+        k: [m.jobs_created for m in v]
+        for k, v in runs.items()
+        if any(m.jobs_created != settings.n for m in v)
+    }
+    return Row(
+        scenario,
+        "rows finished, evaluations created (every client, every run)",
+        min(m.finished for v in runs.values() for m in v),
+        settings.n,
+        target=f"= {settings.n}, created = {settings.n}",
+        passed=not short and not dupes,
+        runs=max(len(v) for v in runs.values()),
+        details={"short": short, "created": dupes},
+    )
+
+
+def _details(rows: list[Row], runs: dict[str, list[Measured]]) -> None:
+    rows[0].details["runs"] = {k: [m.as_dict() for m in v] for k, v in runs.items()}
+
+
+def limit_binds(settings: Settings, n_rounds: int = 3, shortcut: bool = True) -> list[Row]:
+    """Scenario 1 (and its part of 4) on one kind of window: N evaluations where the budget
+    is the bottleneck; nexio-lab (never told the limit) vs the true floor, (a), (c), (b)."""
+    s = f"1 limit binds [{settings.kind}]"
+    n = settings.n
+    clients = ["nexio", "vendor", "burst"] + (["shortcut"] if shortcut else [])
+    runs = rounds(settings, clients, n_rounds)
+    ours, vendor, burst = runs["nexio"], runs["vendor"], runs["burst"]
     rows = [
-        Row(
+        _vs_floor(s, f"nexio-lab, N={n}, {settings.label()}", ours, FLOOR_TARGET),
+        _vs_floor(s, NAMES["burst"], burst, None),
+        _vs_floor(s, NAMES["vendor"], vendor, None),
+        paired(
             s,
-            f"wall / (2N/rate), N={n}, {settings.limit} req/{settings.window:g} s, "
-            f"speed {settings.speed:g}",
-            ours.wall_s,
-            bound,
-            wall_bound,
-            "ratio <= 1.1",
-            wall_bound <= 1.1,
+            f"wall vs {NAMES['burst']} (told the limit)",
+            _walls(ours),
+            _walls(burst),
+            f"ratio <= {VS_BURST}",
+            lambda r: r <= VS_BURST,
             "s",
         ),
-        Row(
+        paired(
             s,
-            "polls per evaluation",
-            polls,
-            vendor.polls / n,
-            ratio(polls, vendor.polls / n),
-            "<= 1.3",
-            polls <= 1.3,
+            f"wall vs {NAMES['vendor']} (told the limit)",
+            _walls(ours),
+            _walls(vendor),
+            f"ratio <= {VS_VENDOR_KIND}",
+            lambda r: r <= VS_VENDOR_KIND,
+            "s",
         ),
-        Row(
+        paired(
             s,
-            "429s after the first window (not told the limit)",
-            ours.rate_limited_after_first_window,
-            None,
-            None,
-            "= 0",
-            ours.rate_limited_after_first_window == 0,
+            f"polls per evaluation vs {NAMES['vendor']}",
+            [m.polls / n for m in ours],
+            [m.polls / n for m in vendor],
+            f"ratio <= {POLLS_VS_VENDOR}",
+            lambda r: r <= POLLS_VS_VENDOR,
         ),
-        Row(
-            s, "429s in the first window", ours.rate_limited - ours.rate_limited_after_first_window
+        paired(
+            s,
+            f"429s after the first window, % of requests (baseline: {NAMES['burst']})",
+            [100 * m.late_429_share for m in ours],
+            [100 * m.late_429_share for m in burst],
+            f"<= {100 * LATE_429_SHARE:g} %",
+            lambda v: v <= 100 * LATE_429_SHARE,
+            "%",
+            on="value",
+        ),
+        paired(
+            s,
+            "429s in the first window",
+            [m.rate_limited - m.rate_limited_after_first_window for m in ours],
+            [m.rate_limited - m.rate_limited_after_first_window for m in burst],
         ),
     ]
-    rows += _versus("4 vs clients (1)", ours, vendor, "(a) vendor advice", WALL_VS_VENDOR)
-    rows += _versus("4 vs clients (1)", ours, shortcut, "(b) shortcut", CLEARLY)
-    runs = {"nexio": ours, "vendor": vendor, "shortcut": shortcut}
+    if shortcut:
+        short = runs["shortcut"]
+        rows += [
+            paired(
+                s,
+                f"wall vs {NAMES['shortcut']}",
+                _walls(ours),
+                _walls(short),
+                f"ratio <= {CLEARLY}",
+                lambda r: r <= CLEARLY,
+                "s",
+            ),
+            paired(
+                s,
+                f"requests vs {NAMES['shortcut']}",
+                [m.requests for m in ours],
+                [m.requests for m in short],
+                f"ratio <= {CLEARLY}",
+                lambda r: r <= CLEARLY,
+            ),
+        ]
     rows.append(_all_finished(s, settings, runs))
-    rows[0].details["runs"] = {k: v.__dict__ for k, v in runs.items()}
+    _details(rows, runs)
     return rows
 
 
-def latency_binds(settings: Settings) -> list[Row]:
+def latency_binds(settings: Settings, n_rounds: int = 3) -> list[Row]:
     """Scenario 2 (and its part of 4): few evaluations, so readiness is the bottleneck."""
     s = "2 latency binds"
-    ours = measure(settings, "nexio")
-    vendor = _vendor(settings)
-    shortcut = measure(settings, "shortcut")
+    n = settings.n
+    runs = rounds(settings, ["nexio", "vendor", "burst", "shortcut"], n_rounds)
+    ours, vendor, short = runs["nexio"], runs["vendor"], runs["shortcut"]
     rows = [
-        Row(
+        paired(
             s,
-            f"last ready -> noticed, N={settings.n}, {settings.limit} req/"
-            f"{settings.window:g} s, speed {settings.speed:g}",
-            ours.latency_s,
-            vendor.latency_s,
-            ratio(ours.latency_s, vendor.latency_s),
-            "< 1.5 s",
-            ours.latency_s < 1.5,
+            f"last ready -> noticed vs {NAMES['vendor']}, N={n}, {settings.label()}",
+            [m.latency_s for m in ours],
+            [m.latency_s for m in vendor],
+            "ratio <= 1 (no later than (a))",
+            lambda r: r <= 1.0,
             "s",
         ),
-        Row(
+        paired(
             s,
-            "polls spent vs (a) vendor advice",
-            ours.polls,
-            vendor.polls,
-            ratio(ours.polls, vendor.polls),
-            "fewer",
-            ours.polls < vendor.polls,
+            f"polls per evaluation vs {NAMES['vendor']}",
+            [m.polls / n for m in ours],
+            [m.polls / n for m in vendor],
+            f"ratio <= {POLLS_VS_VENDOR}",
+            lambda r: r <= POLLS_VS_VENDOR,
         ),
-        Row(
+        _vs_floor(s, "nexio-lab", ours, None),
+        _vs_floor(s, NAMES["vendor"], vendor, None),
+        paired(
             s,
-            "polls per evaluation",
-            ours.polls / settings.n,
-            vendor.polls / settings.n,
-            ratio(ours.polls, vendor.polls),
-        ),
-        Row(
-            s,
-            "last ready -> noticed vs (b) shortcut",
-            ours.latency_s,
-            shortcut.latency_s,
-            ratio(ours.latency_s, shortcut.latency_s),
-            "info",
-            None,
+            f"wall vs {NAMES['vendor']}",
+            _walls(ours),
+            _walls(vendor),
+            f"ratio <= {VS_VENDOR}",
+            lambda r: r <= VS_VENDOR,
             "s",
+        ),
+        paired(
+            s,
+            f"last ready -> noticed vs {NAMES['shortcut']}",
+            [m.latency_s for m in ours],
+            [m.latency_s for m in short],
+            unit="s",
+        ),
+        paired(
+            s,
+            f"requests vs {NAMES['shortcut']}",
+            [m.requests for m in ours],
+            [m.requests for m in short],
+            f"ratio <= {CLEARLY}",
+            lambda r: r <= CLEARLY,
         ),
     ]
-    rows += _versus("4 vs clients (2)", ours, vendor, "(a) vendor advice", WALL_VS_VENDOR)
-    rows += _versus("4 vs clients (2)", ours, shortcut, "(b) shortcut", CLEARLY)
-    runs = {"nexio": ours, "vendor": vendor, "shortcut": shortcut}
     rows.append(_all_finished(s, settings, runs))
-    rows[0].details["runs"] = {k: v.__dict__ for k, v in runs.items()}
+    _details(rows, runs)
     return rows
 
 
-def webhook_delivery(settings: Settings) -> list[Row]:
+def webhook_delivery(settings: Settings, n_rounds: int = 3) -> list[Row]:
     """Scenario 3: as scenario 1, results delivered by webhook instead of polled."""
     s = "3 webhook"
     n = settings.n
-    ours = measure(settings, "webhook")
-    vendor = _vendor(settings)
-    per_eval = ours.requests / n
-    bound = n / settings.rate
-    wall_vs_vendor = ratio(ours.wall_s, vendor.wall_s)
-    return [
-        Row(
+    runs = rounds(settings, ["webhook", "vendor"], n_rounds)
+    ours, vendor = runs["webhook"], runs["vendor"]
+    cut = "" if all(m.returned for m in ours) else " (some runs cancelled after the last result)"
+    rows = [
+        paired(
             s,
-            f"requests per evaluation, N={n}",
-            per_eval,
-            2.0,
-            ratio(per_eval, 2.0),
+            f"requests per evaluation, N={n}, {settings.label()}",
+            [m.requests / n for m in ours],
+            [2.0] * len(ours),
             "~1 (<= 1.1)",
-            per_eval <= 1.1,
-            details={"run": ours.__dict__, "webhooks_received": ours.webhooks},
+            lambda v: v <= 1.1,
+            on="value",
         ),
-        Row(
+        _vs_floor(s, f"nexio-lab (webhook){cut}", ours, WEBHOOK_FLOOR),
+        paired(
             s,
-            "wall / (N/rate)"
-            + (
-                ""
-                if ours.returned
-                else " (run_batch had not returned after the last result: cancelled)"
-            ),
-            ours.wall_s,
-            bound,
-            ratio(ours.wall_s, bound),
-            "ratio <= 1.1",
-            ours.wall_s / bound <= 1.1,
-            "s",
+            "start -> every result received / true floor",
+            [m.noticed_all_s for m in ours],
+            _floors(ours),
+            unit="s",
         ),
-        Row(
+        paired(
             s,
-            "start -> every result received, / (N/rate)",
-            ours.noticed_all_s,
-            bound,
-            ratio(ours.noticed_all_s, bound),
-            "info (wall minus the wind-down)",
-            None,
-            "s",
-        ),
-        Row(
-            "4 vs clients (1)",
-            "webhook wall vs (a) vendor advice"
-            + ("" if ours.returned else " (cancelled, at least)"),
-            ours.wall_s,
-            vendor.wall_s,
-            wall_vs_vendor,
+            f"webhook wall vs {NAMES['vendor']} (polling)" + cut,
+            _walls(ours),
+            _walls(vendor),
             f"ratio <= {WEBHOOK_VS_VENDOR}",
-            wall_vs_vendor is not None and wall_vs_vendor <= WEBHOOK_VS_VENDOR,
+            lambda r: r <= WEBHOOK_VS_VENDOR,
             "s",
         ),
-        _all_finished(s, settings, {"webhook": ours}),
+        _all_finished(s, settings, runs),
     ]
+    _details(rows, runs)
+    return rows

@@ -1,4 +1,10 @@
-"""One table row per figure, printed as a table and written as JSON."""
+"""One table row per figure, printed as a table and written as JSON.
+
+Columns: the figure for nexio-lab and for its baseline, their ratio, the ratio's spread
+over the alternating runs (min-max, with the number of runs), the true floor (see
+:mod:`benchmarks._floor`) and nexio-lab's figure over it, the round formula (2N/rate) kept
+for comparison, the target and whether it is met.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Row", "print_table", "ratio", "write_json"]
+__all__ = ["Row", "median", "print_table", "ratio", "spread", "write_json"]
 
 
 @dataclass
 class Row:
-    """``ratio`` is nexio-lab / baseline; ``passed`` is None for figures without a target."""
+    """``ratio`` is nexio-lab / baseline; ``passed`` is None for figures without a target.
+
+    Over several runs, ``nexio_lab``, ``baseline`` and ``ratio`` are medians (the ratio's
+    the median of the per-run ratios) and ``spread`` is the min-max of the per-run ratios;
+    ``floor`` is the true floor (s) and ``naive`` the round formula (s) for wall rows.
+    """
 
     scenario: str
     figure: str
@@ -23,6 +34,10 @@ class Row:
     target: str = "info"
     passed: bool | None = None
     unit: str = ""
+    runs: int = 1
+    spread: str = ""
+    floor: float | None = None
+    naive: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -30,6 +45,21 @@ def ratio(ours: float, base: float) -> float | None:
     if base == 0:
         return None if ours == 0 else math.inf
     return ours / base
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def spread(values: list[float | None]) -> str:
+    """``min-max`` of finite values (``-`` when there are none)."""
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return "-"
+    lo, hi = min(finite), max(finite)
+    return _fmt(lo) if lo == hi else f"{_fmt(lo)}-{_fmt(hi)}"
 
 
 def _fmt(value: float | None, unit: str = "") -> str:
@@ -43,7 +73,19 @@ def _fmt(value: float | None, unit: str = "") -> str:
 
 def print_table(rows: list[Row]) -> str:
     """Render (and return) the table: figure, nexio-lab, baseline, ratio, target, pass/fail."""
-    header = ("scenario", "figure", "nexio-lab", "baseline", "ratio", "target", "pass/fail")
+    header = (
+        "scenario",
+        "figure",
+        "nexio-lab",
+        "baseline",
+        "ratio",
+        "spread (runs)",
+        "true floor",
+        "/floor",
+        "2N/rate",
+        "target",
+        "pass/fail",
+    )
     cells = [header] + [
         (
             r.scenario,
@@ -51,6 +93,10 @@ def print_table(rows: list[Row]) -> str:
             _fmt(r.nexio_lab, r.unit),
             _fmt(r.baseline, r.unit),
             _fmt(r.ratio),
+            f"{r.spread} ({r.runs})" if r.spread else "",
+            _fmt(r.floor, "s") if r.floor is not None else "",
+            _fmt(ratio(r.nexio_lab, r.floor)) if r.floor and r.nexio_lab is not None else "",
+            _fmt(r.naive, "s") if r.naive is not None else "",
             r.target,
             {True: "PASS", False: "FAIL", None: "-"}[r.passed],
         )

@@ -5,9 +5,17 @@
   30 s (times divided by the sandbox's speed factor).
 * :func:`shortcut_client` is the common shortcut: no pacing, fixed 2 s polling (scaled),
   and on a 429 sleep until ``X-RateLimit-Reset`` then try again.
-* :func:`bare_loop` is the floor for client overhead: POST then GET each, nothing else.
+* :func:`burst_client` is the strongest honest fixed-window client: told the limit, it
+  spends the whole budget at the start of each window, as fast as it can, then waits for
+  the reset the server announced (``X-RateLimit-Reset``) and bursts again; polls as the
+  vendor advises.
+* :func:`bare_loop` is the floor for client overhead: POST then GET each, nothing else,
+  over an httpx client built exactly as nexio-lab builds its own (:func:`nexio_http`).
+* :func:`raw_capacity` measures what the sandbox itself answers, with a raw HTTP/1.1
+  keep-alive client on asyncio streams (no httpx cost in the figure).
 
-Both batch clients are told the limit (nexio-lab is not) and keep results in memory only.
+The vendor and burst clients are told the limit (nexio-lab is not); every batch client
+keeps results in memory only.
 """
 
 from __future__ import annotations
@@ -21,7 +29,15 @@ import httpx
 
 from nexio_lab.sandbox import DEFAULT_API_KEY
 
-__all__ = ["ClientRun", "bare_loop", "shortcut_client", "vendor_client"]
+__all__ = [
+    "ClientRun",
+    "bare_loop",
+    "burst_client",
+    "nexio_http",
+    "raw_capacity",
+    "shortcut_client",
+    "vendor_client",
+]
 
 JOBS = "/api/v1/jobs"
 DONE = {"completed", "failed"}
@@ -65,13 +81,50 @@ def _http(url: str, connections: int = 100) -> httpx.AsyncClient:
     )
 
 
+class WindowBurst:
+    """Grants ``limit`` slots per window at once; when they are spent, waits until the
+    window's reset as the server last announced it (the latest ``X-RateLimit-Reset`` seen),
+    then grants ``limit`` more."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self.reset: float | None = None
+
+    async def wait(self) -> None:
+        while True:
+            now = time.time()
+            if self.reset is not None and now >= self.reset:
+                self.used, self.reset = 0, None  # the reset came: a new window to burst
+            if self.used < self.limit:
+                self.used += 1
+                return
+            # spent, and no answer has said when this window ends yet: look again soon
+            await asyncio.sleep(self.reset - now if self.reset is not None else 0.005)
+
+    def observe(self, response: httpx.Response) -> None:
+        text = response.headers.get("X-RateLimit-Reset")
+        if text is None:
+            return
+        reset = float(text)
+        if self.reset is None or reset > self.reset:
+            self.reset = reset
+        if response.status_code == 429:
+            self.used = self.limit
+
+
 async def _sleep_until_reset(response: httpx.Response) -> None:
     reset = float(response.headers.get("X-RateLimit-Reset", time.time() + 1))
     await asyncio.sleep(max(0.0, reset - time.time()) + 0.01)
 
 
 async def _send(
-    http: httpx.AsyncClient, run: ClientRun, pacer: Pacer | None, method: str, path: str, **kw: Any
+    http: httpx.AsyncClient,
+    run: ClientRun,
+    pacer: Pacer | WindowBurst | None,
+    method: str,
+    path: str,
+    **kw: Any,
 ) -> dict[str, Any]:
     """One request, retried after the reset on 429 (both clients do that much)."""
     while True:
@@ -81,6 +134,8 @@ async def _send(
         if method == "GET":
             run.polls += 1
         response = await http.request(method, path, **kw)
+        if isinstance(pacer, WindowBurst):
+            pacer.observe(response)
         if response.status_code == 429:
             run.rate_limited += 1
             await _sleep_until_reset(response)
@@ -93,7 +148,7 @@ async def _batch(
     url: str,
     profiles: list[dict[str, Any]],
     pool: str,
-    pacer: Pacer | None,
+    pacer: Pacer | WindowBurst | None,
     delays: Any,
 ) -> ClientRun:
     run = ClientRun()
@@ -118,10 +173,8 @@ async def _batch(
     return run
 
 
-async def vendor_client(
-    url: str, profiles: list[dict[str, Any]], pool: str, *, limit: int, window: float, speed: float
-) -> ClientRun:
-    """The vendor's advice: paced at ``limit / window`` per second, polls 2 s x1.5 <= 30 s."""
+def _advised_delays(speed: float) -> Any:
+    """The docs' polling advice: 2 s, x1.5, capped at 30 s (divided by the speed)."""
 
     def delays() -> Any:
         delay = 2.0 / speed
@@ -129,7 +182,21 @@ async def vendor_client(
             yield delay
             delay = min(delay * 1.5, 30.0 / speed)
 
-    return await _batch(url, profiles, pool, Pacer(limit / window), delays)
+    return delays
+
+
+async def vendor_client(
+    url: str, profiles: list[dict[str, Any]], pool: str, *, limit: int, window: float, speed: float
+) -> ClientRun:
+    """The vendor's advice: paced at ``limit / window`` per second, polls 2 s x1.5 <= 30 s."""
+    return await _batch(url, profiles, pool, Pacer(limit / window), _advised_delays(speed))
+
+
+async def burst_client(
+    url: str, profiles: list[dict[str, Any]], pool: str, *, limit: int, speed: float
+) -> ClientRun:
+    """Told the limit: bursts ``limit`` requests at each window's reset; advised polling."""
+    return await _batch(url, profiles, pool, WindowBurst(limit), _advised_delays(speed))
 
 
 async def shortcut_client(
@@ -144,19 +211,31 @@ async def shortcut_client(
     return await _batch(url, profiles, pool, None, delays)
 
 
+def nexio_http(url: str) -> httpx.AsyncClient:
+    """The very httpx client nexio-lab makes for itself (same timeouts, pool limits,
+    headers, transport), so a race against it measures nexio-lab's code, not settings."""
+    from nexio_lab import AsyncClient
+
+    # _client() is private: this harness must track how the library builds its client.
+    return AsyncClient(api_key=DEFAULT_API_KEY, base_url=url)._client()
+
+
 async def bare_loop(
     url: str, profiles: list[dict[str, Any]], pool: str, *, concurrency: int = 64
 ) -> ClientRun:
-    """POST then GET each profile, ``concurrency`` at a time: no journal, no limiter."""
+    """POST then GET each profile, ``concurrency`` at a time: no journal, no limiter, over
+    :func:`nexio_http`."""
     run = ClientRun()
     started = time.monotonic()
     semaphore = asyncio.Semaphore(concurrency)
-    async with _http(url, concurrency) as http:
+    key = {"X-API-Key": DEFAULT_API_KEY}
+    async with nexio_http(url) as http:
 
         async def one(profile: dict[str, Any]) -> None:
             async with semaphore:
-                job = (await http.post(JOBS, json={"profile": profile, "pool": pool})).json()
-                state = (await http.get(f"{JOBS}/{job['eval_id']}")).json()
+                body = {"profile": profile, "pool": pool}
+                job = (await http.post(JOBS, json=body, headers=key)).json()
+                state = (await http.get(f"{JOBS}/{job['eval_id']}", headers=key)).json()
                 run.requests += 2
                 run.finished += state["status"] in DONE
 
@@ -165,15 +244,33 @@ async def bare_loop(
     return run
 
 
-async def hammer(url: str, path: str, n: int, *, concurrency: int = 64) -> float:
-    """Requests per second the server answers for ``n`` GETs of ``path``."""
-    semaphore = asyncio.Semaphore(concurrency)
-    async with _http(url, concurrency) as http:
+async def raw_capacity(url: str, path: str, n: int, *, connections: int = 16) -> float:
+    """Requests per second the server answers for ``n`` GETs of ``path`` over
+    ``connections`` keep-alive HTTP/1.1 connections, read with bare asyncio streams."""
+    parts = httpx.URL(url)
+    host, port = parts.host, parts.port or 80
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nX-API-Key: {DEFAULT_API_KEY}\r\n\r\n"
+    ).encode()
+    per_connection = [n // connections + (i < n % connections) for i in range(connections)]
 
-        async def one() -> None:
-            async with semaphore:
-                (await http.get(path)).raise_for_status()
+    async def worker(count: int) -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            for _ in range(count):
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head.split(b" ", 2)[1])
+                if status != 200:
+                    raise RuntimeError(f"GET {path}: {status}")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                await reader.readexactly(length)
+        finally:
+            writer.close()
 
-        started = time.monotonic()
-        await asyncio.gather(*(one() for _ in range(n)))
-        return n / (time.monotonic() - started)
+    started = time.monotonic()
+    await asyncio.gather(*(worker(c) for c in per_connection if c))
+    return n / (time.monotonic() - started)
