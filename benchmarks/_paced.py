@@ -345,6 +345,15 @@ def limit_binds(settings: Settings, n_rounds: int = 3, shortcut: bool = True) ->
         ),
         paired(
             s,
+            f"start -> last result noticed vs {NAMES['vendor']}",
+            [m.noticed_all_s for m in ours],
+            [m.noticed_all_s for m in vendor],
+            "ratio <= 1 (no later than (a))",
+            lambda r: r <= 1.0,
+            "s",
+        ),
+        paired(
+            s,
             f"429s after the first window, % of requests (baseline: {NAMES['burst']})",
             [100 * m.late_429_share for m in ours],
             [100 * m.late_429_share for m in burst],

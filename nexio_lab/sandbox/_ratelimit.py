@@ -45,9 +45,10 @@ __all__ = [
     "peek",
 ]
 
-RateKind = Literal["fixed", "fixed-aligned", "sliding", "bucket"]
+RateKind = Literal["fixed-aligned", "fixed", "sliding", "bucket"]
 RATE_KINDS: tuple[str, ...] = get_args(RateKind)
-#: What the sandbox did before it had kinds: fixed windows aligned on the clock.
+#: What the sandbox did before it had kinds: fixed windows aligned on the clock (listed
+#: first in RATE_KINDS).
 DEFAULT_RATE_KIND: RateKind = "fixed-aligned"
 
 
