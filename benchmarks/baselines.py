@@ -107,6 +107,8 @@ class WindowBurst:
         if text is None:
             return
         reset = float(text)
+        if reset <= time.time():
+            return  # an answer from a window that is already over: not this window's end
         if self.reset is None or reset > self.reset:
             self.reset = reset
         if response.status_code == 429:
