@@ -169,6 +169,7 @@ def measure(settings: Settings, client: str) -> Measured:
         t0 = time.monotonic()
         webhooks = 0
         returned = True
+        extra: dict[str, Any] = {}
         if client in {"nexio", "webhook"}:
             hook = f"http://127.0.0.1:{_free_port()}/hook" if client == "webhook" else None
             # webhook runs are cut LINGER_S after the last result (see webhook_delivery)
@@ -185,6 +186,8 @@ def measure(settings: Settings, client: str) -> Measured:
             run = _baseline(settings, client, sb.url, rows)
             wall = time.monotonic() - t0
             finished, last_noticed = run.finished, run.last_noticed
+            if run.errors:
+                extra["errors"] = run.errors[:5]
         first_window.cancel()
         stats = sb.stats()
         jobs = sb.jobs()
@@ -207,6 +210,7 @@ def measure(settings: Settings, client: str) -> Measured:
         webhooks=webhooks,
         started=started,
         returned=returned,
+        extra=extra,
     )
 
 

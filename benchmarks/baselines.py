@@ -128,14 +128,24 @@ async def _send(
     path: str,
     **kw: Any,
 ) -> dict[str, Any]:
-    """One request, retried after the reset on 429 (both clients do that much)."""
+    """One request, retried after the reset on 429 (every client does that much), and
+    retried at once when a kept-alive connection turns out closed by the server (it closes
+    idle ones after 5 s, which a client sleeping until a reset meets)."""
+    dropped = 0
     while True:
         if pacer is not None:
             await pacer.wait()
         run.requests += 1
         if method == "GET":
             run.polls += 1
-        response = await http.request(method, path, **kw)
+        try:
+            response = await http.request(method, path, **kw)
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            dropped += 1
+            run.errors.append(f"retried: {exc!r}")
+            if dropped > 3:
+                raise
+            continue
         if isinstance(pacer, WindowBurst):
             pacer.observe(response)
         if response.status_code == 429:
@@ -170,7 +180,7 @@ async def _batch(
                     return
 
         results = await asyncio.gather(*(one(p) for p in profiles), return_exceptions=True)
-    run.errors = [repr(r) for r in results if isinstance(r, BaseException)]
+    run.errors += [repr(r) for r in results if isinstance(r, BaseException)]
     run.wall_s = time.monotonic() - started
     return run
 
