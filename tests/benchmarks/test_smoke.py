@@ -41,7 +41,8 @@ EXPECTED = {
     "1 limit binds [sliding]": _LIMIT,
     "1 limit binds [bucket]": _LIMIT,
     "2 latency binds": [
-        "last ready -> noticed vs (a) vendor advice",
+        "start -> last result noticed vs (a) vendor advice",
+        "last ready -> noticed",
         "polls per evaluation vs (a) vendor advice",
         "wall vs (a) vendor advice",
         "requests vs (b) shortcut",
@@ -59,7 +60,8 @@ EXPECTED = {
     "8 shared key [fixed-aligned]": _SHARED,
     "9 real scale (scaled x100)": [
         "polls per evaluation vs (a) vendor advice, N=3",
-        "last ready -> noticed (lateness) vs (a)",
+        "start -> last result noticed vs (a)",
+        "lateness: last ready -> noticed vs (a)",
         "wall / true floor, real s",
         "rows finished",
     ],
