@@ -39,7 +39,7 @@ def main() -> int:
         "counts": {str(k): int(v) for k, v in dict(batch.status_counts()).items()},
         "finished": sum(r.status in {"completed", "failed"} for r in records),
         "last_noticed": max(noticed, default=end),
-        "rate_limited": client._async.limiter.rate_limited,
+        "rate_limited": client.limiter.rate_limited,
     }
     client.close()
     print(json.dumps(result), flush=True)

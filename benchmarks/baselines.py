@@ -228,8 +228,8 @@ def nexio_http(url: str) -> httpx.AsyncClient:
     headers, transport), so a race against it measures nexio-lab's code, not settings."""
     from nexio_lab import AsyncClient
 
-    # _client() is private: this harness must track how the library builds its client.
-    return AsyncClient(api_key=DEFAULT_API_KEY, base_url=url)._client()
+    # Transport._client() is private: this harness must track how the library builds it.
+    return AsyncClient(api_key=DEFAULT_API_KEY, base_url=url).transport._client()
 
 
 async def bare_loop(
