@@ -331,22 +331,25 @@ def _score_maps(objs: list[Mapping[str, Any]]) -> tuple[list[Mapping[Any, Any]],
     return score_maps, keys
 
 
-def _layout_of(c: _Collected) -> Layout:
+def _layout_of(c: _Collected) -> tuple[Layout, list[Mapping[Any, Any]]]:
+    """The layout of the collected records, and their candidates' score maps (text keys)."""
     fields = dict.fromkeys(k for p in c.profiles for k in p)
     kinds = {
         k: frozenset(type(v) for p in c.profiles if (v := p.get(k)) is not None) for k in fields
     }
-    return Layout(
+    score_maps, keys = _score_maps(c.candidate_objs)
+    layout = Layout(
         kinds,
         _names([o.get("tier") for o in c.candidate_objs]),
         _names([o.get("confidence") for o in c.candidate_objs]),
-        frozenset(_score_maps(c.candidate_objs)[1]),
+        frozenset(keys),
     )
+    return layout, score_maps
 
 
 def survey(records: Iterable[EvaluationRecord]) -> Layout:
     """The layout of ``records`` (merge the layouts of chunks to get the whole's)."""
-    return _layout_of(_collect(records))
+    return _layout_of(_collect(records))[0]
 
 
 def build_tables(records: Iterable[EvaluationRecord], layout: Layout | None = None) -> Tables:
@@ -356,7 +359,7 @@ def build_tables(records: Iterable[EvaluationRecord], layout: Layout | None = No
     whole: its categories, dimension and profile columns are the whole's, so chunks concatenate.
     """
     c = _collect(records)
-    own = _layout_of(c)
+    own, score_maps = _layout_of(c)
     if layout is None:
         layout = own
     elif layout.merge(own) != layout:
@@ -405,7 +408,7 @@ def build_tables(records: Iterable[EvaluationRecord], layout: Layout | None = No
 
     owner = np.repeat(np.arange(n), c.n_candidates)
     candidates, scores, dimensions = _candidate_tables(
-        c.candidate_objs, c.ranks, owner, ev_cols, layout
+        c.candidate_objs, score_maps, c.ranks, owner, ev_cols, layout
     )
     assert tuple(evaluations.columns[: len(EVALUATION_COLUMNS)]) == EVALUATION_COLUMNS
     assert tuple(candidates.columns[: len(CANDIDATE_COLUMNS)]) == CANDIDATE_COLUMNS
@@ -472,6 +475,7 @@ def build_tables_chunked(read: ChunkSource, attempts: int = 3) -> Tables:
 
 def _candidate_tables(
     objs: list[Mapping[str, Any]],
+    score_maps: list[Mapping[Any, Any]],
     ranks: list[int],
     owner: np.ndarray,
     ev_cols: dict[str, Any],
@@ -481,7 +485,6 @@ def _candidate_tables(
     rank = pd.array(ranks, dtype="Int64")
     names = _strings([c.get("name") for c in objs])
 
-    score_maps, _ = _score_maps(objs)
     dimensions = order_dimensions(layout.dimension_keys)
 
     n, n_dims = len(objs), len(dimensions)
