@@ -28,6 +28,8 @@ def test_large_benchmark_smoke() -> None:
         "tables: (peak - floor) / own size",
         "export to_parquet: peak RSS",
         "export: peak RSS above the imports' floor",
+        "tables: wall time (chunked reads twice)",
+        "export: wall time",
         "journal file bytes per evaluation",
         "result column bytes per evaluation",
     ]
