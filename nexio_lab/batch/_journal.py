@@ -4,6 +4,11 @@ Each row is recorded before it is sent (``pending``, then ``submitting`` just be
 its eval_id as soon as the 202 arrives, and each result as it arrives, in WAL mode and
 committed as it goes. A row found ``submitting`` after a crash is ``uncertain``: its POST may
 have created (and billed) a job that can never be found again. The key is never stored.
+
+A result is stored as its JSON text compressed with zlib, as a BLOB (several times smaller,
+see ``benchmarks/large.py``); the TEXT results of older journals read as before.
+:meth:`Journal.iter_records` reads a batch a chunk at a time, so large batches are never
+parsed whole.
 """
 
 from __future__ import annotations
@@ -110,8 +115,8 @@ def _api_error(status: str, result: dict[str, Any]) -> tuple[str | None, str | N
     return None, None if error is None else str(error)
 
 
-#: zlib level of the stored result JSON: about 9 KB of JSON per evaluation shrinks several
-#: times (``benchmarks/journal_scale.py`` prints the ratio); level 6 is zlib's own default.
+#: zlib level of the stored result JSON: several KB of JSON per evaluation shrink several
+#: times (``benchmarks/large.py`` prints the ratio); level 6 is zlib's own default.
 _ZLIB_LEVEL = 6
 
 
