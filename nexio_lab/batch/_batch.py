@@ -7,11 +7,11 @@ import concurrent.futures
 import json
 import logging
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from .._config import default_store
 from .._exceptions import NexioError, ProfileError
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from ..plots import PlotAccessor
     from ..progress.auto import ProgressChoice
     from ..results import ResultSet
+    from ..results._frames import Tables
 
 __all__ = [
     "Batch",
@@ -333,13 +334,69 @@ class Batch:
 
     # -- results -------------------------------------------------------------------------------
 
+    #: Evaluations parsed at once when tables are built or written from the journal: about
+    #: 9 KB of JSON each, so a chunk's parsed records stay a few tens of MB.
+    CHUNK = 1000
+
+    def _chunks(self) -> Iterator[list[EvaluationRecord]]:
+        """:meth:`records`, ``CHUNK`` rows at a time."""
+        reused = self.journal.reused_from(self.name)
+        for chunk in self.journal.iter_records(self.name, chunk=self.CHUNK):
+            yield [
+                replace(r, reused_from=reused[(r.row, r.pool)]) if (r.row, r.pool) in reused else r
+                for r in chunk
+            ]
+
+    def _build_tables(self) -> Tables:
+        from ..results._frames import build_tables_chunked
+
+        return build_tables_chunked(self._chunks)
+
+    def _write(
+        self,
+        path: str | os.PathLike[str],
+        fmt: Literal["parquet", "csv"],
+        partition_cols: Sequence[str] | None,
+        storage_options: Mapping[str, Any] | None,
+    ) -> Path | str:
+        """Tables already built are written as they are; else they stream from the journal,
+        one chunk of records at a time, so memory stays bounded whatever the batch's size."""
+        from ..results._export import write_chunks
+        from ..results._frames import LayoutChanged, stream_tables
+
+        if not self.running and self._results is not None and self._results._tables is not None:
+            return (
+                self._results.to_parquet(
+                    path, partition_cols=partition_cols, storage_options=storage_options
+                )
+                if fmt == "parquet"
+                else self._results.to_csv(path, storage_options=storage_options)
+            )
+        for attempt in range(3):
+            try:
+                dimensions, chunks = stream_tables(self._chunks)
+                return write_chunks(
+                    dimensions,
+                    chunks,
+                    path,
+                    fmt,
+                    partition_cols=partition_cols,
+                    storage_options=storage_options,
+                )
+            except LayoutChanged:
+                # a running batch got results the survey did not see: the files are
+                # rewritten whole on the next attempt
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
     @property
     def results(self) -> ResultSet:
         """The tables (partial while running), built once the batch has finished."""
         from ..results import ResultSet
 
         if self.running or self._results is None:
-            results = ResultSet.from_records(self.records())
+            results = ResultSet._lazy(self._build_tables)
             if self.running:
                 return results
             self._results = results
@@ -381,15 +438,13 @@ class Batch:
 
         See :meth:`nexio_lab.ResultSet.to_parquet`: ``batch.to_parquet("s3://bucket/q4")``.
         """
-        return self.results.to_parquet(
-            path, partition_cols=partition_cols, storage_options=storage_options
-        )
+        return self._write(path, "parquet", partition_cols, storage_options)
 
     def to_csv(
         self, path: str | os.PathLike[str], *, storage_options: Mapping[str, Any] | None = None
     ) -> Path | str:
         """Write the tables as CSV into the folder ``path`` (see :meth:`ResultSet.to_csv`)."""
-        return self.results.to_csv(path, storage_options=storage_options)
+        return self._write(path, "csv", None, storage_options)
 
     def to_report(self, path: str | Path) -> Path:
         """Write a one-file HTML report (see :func:`nexio_lab.report.write_report`)."""

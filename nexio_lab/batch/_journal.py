@@ -4,6 +4,11 @@ Each row is recorded before it is sent (``pending``, then ``submitting`` just be
 its eval_id as soon as the 202 arrives, and each result as it arrives, in WAL mode and
 committed as it goes. A row found ``submitting`` after a crash is ``uncertain``: its POST may
 have created (and billed) a job that can never be found again. The key is never stored.
+
+A result is stored as its JSON text compressed with zlib, as a BLOB (several times smaller,
+see ``benchmarks/large.py``); the TEXT results of older journals read as before.
+:meth:`Journal.iter_records` reads a batch a chunk at a time, so large batches are never
+parsed whole.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import json
 import os
 import sqlite3
 import threading
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,7 +30,16 @@ from .._exceptions import NexioError
 from .._models import EvaluationRecord
 from .._status import OPEN, Status
 
-__all__ = ["Journal", "JournalError", "OpenRow", "PlannedRow", "default_store", "fingerprint"]
+__all__ = [
+    "Journal",
+    "JournalError",
+    "OpenRow",
+    "PlannedRow",
+    "decode_result",
+    "default_store",
+    "encode_result",
+    "fingerprint",
+]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -98,6 +113,25 @@ def _api_error(status: str, result: dict[str, Any]) -> tuple[str | None, str | N
             None if message is None else str(message),
         )
     return None, None if error is None else str(error)
+
+
+#: zlib level of the stored result JSON: several KB of JSON per evaluation shrink several
+#: times (``benchmarks/large.py`` prints the ratio); level 6 is zlib's own default.
+_ZLIB_LEVEL = 6
+
+
+def encode_result(result: dict[str, Any]) -> bytes:
+    """A result as the journal stores it: its JSON text, zlib-compressed, as a BLOB."""
+    return zlib.compress(json.dumps(result).encode(), _ZLIB_LEVEL)
+
+
+def decode_result(stored: str | bytes | None) -> Any:
+    """A stored result back as JSON: a BLOB is compressed JSON; TEXT (older journals) is JSON."""
+    if not stored:
+        return None
+    if isinstance(stored, bytes):
+        return json.loads(zlib.decompress(stored))
+    return json.loads(stored)
 
 
 _OPEN_SQL = ", ".join(f"'{s}'" for s in sorted(OPEN))
@@ -251,7 +285,7 @@ class Journal:
             params.append(_now())
         if result is not None:
             sets += ["result = ?", "completed_at = ?"]
-            params += [json.dumps(result), _now()]
+            params += [encode_result(result), _now()]
         if polls is not None:
             sets.append("polls = ?")
             params.append(polls)
@@ -319,7 +353,7 @@ class Journal:
                 error_message=r.error_message or source.error_message,
                 submitted_at=_time(source.submitted_at),
                 completed_at=_time(source.completed_at),
-                result=json.loads(source.result) if source.result else None,
+                result=decode_result(source.result),
             )
 
     # -- lifecycle: drivers, reuse, summaries (see _lock.py, _reuse.py, _registry.py) ------
@@ -466,6 +500,55 @@ class Journal:
         )
         return int(found[0][0])
 
+    def iter_records(self, name: str, chunk: int = 1000) -> Iterator[list[EvaluationRecord]]:
+        """The records of :meth:`records`, in the same order, ``chunk`` rows at a time.
+
+        Only one chunk of raw results is in memory at once: each page is read by key
+        (``row, pool`` after the last one), and a duplicate row reads its original's result
+        in the same query, wherever that original is.
+        """
+        if chunk < 1:
+            raise ValueError(f"chunk must be at least 1, got {chunk}")
+        fields = _Stored._fields
+        sql = (
+            f"SELECT {', '.join(f'r.{f}' for f in fields)}, src.row IS NOT NULL, "
+            f"{', '.join(f'src.{f}' for f in fields)} FROM rows r LEFT JOIN rows src "
+            "ON r.duplicate_of IS NOT NULL AND src.batch = r.batch AND src.row = r.duplicate_of "
+            "AND src.pool = r.pool WHERE r.batch = ? AND (r.row > ? OR (r.row = ? AND r.pool > ?)) "
+            "ORDER BY r.row, r.pool LIMIT ?"
+        )
+        after: tuple[int, str] = (-(2**62), "")
+        while True:
+            page = self._read(sql, (name, after[0], after[0], after[1], chunk))
+            if not page:
+                return
+            width = len(fields)
+            out = []
+            for values in page:
+                r = _Stored(*values[:width])
+                source = _Stored(*values[width + 1 :]) if values[width] else r
+                out.append(_record(r, source))
+            yield out
+            after = (page[-1][0], page[-1][1])
+            if len(page) < chunk:
+                return
+
+
+def _record(r: _Stored, source: _Stored) -> EvaluationRecord:
+    """Row ``r`` as a record; ``source`` is its original when ``r`` is a duplicate, else ``r``."""
+    return EvaluationRecord(
+        row=r.row,
+        pool=r.pool,
+        profile=json.loads(r.profile) if r.profile else {},
+        status=source.status,
+        eval_id=source.eval_id,
+        error_code=r.error_code or source.error_code,
+        error_message=r.error_message or source.error_message,
+        submitted_at=_time(source.submitted_at),
+        completed_at=_time(source.completed_at),
+        result=decode_result(source.result),
+    )
+
 
 class _Stored(NamedTuple):
     """A journal row as :meth:`Journal.records` reads it."""
@@ -480,4 +563,4 @@ class _Stored(NamedTuple):
     error_message: str | None
     submitted_at: str | None
     completed_at: str | None
-    result: str | None
+    result: str | bytes | None  # bytes: zlib-compressed JSON; str: JSON (older journals)

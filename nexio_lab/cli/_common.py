@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal
 from .._exceptions import NexioError
 
 if TYPE_CHECKING:
+    from ..batch import Batch
     from ..results import ResultSet
 
 __all__ = [
@@ -72,7 +73,7 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def write_tables(results: ResultSet, directory: str | Path, fmt: Format) -> list[Path]:
+def write_tables(results: ResultSet | Batch, directory: str | Path, fmt: Format) -> list[Path]:
     """Write ``evaluations``, ``candidates`` and ``scores`` into ``directory``; return the files."""
     out = Path(directory)
     written = results.to_parquet(out) if fmt == "parquet" else results.to_csv(out)

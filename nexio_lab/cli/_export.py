@@ -30,8 +30,10 @@ def export_command(args: argparse.Namespace) -> int:
     from ..batch import Batch
 
     batch = Batch.open(args.name, args.store)
-    files = write_tables(batch.results, args.out, args.format)
-    print(f"batch {args.name!r}: {len(batch.evaluations)} evaluation(s) written to")
+    # streamed from the journal a chunk at a time: memory stays bounded however large
+    files = write_tables(batch, args.out, args.format)
+    count = sum(batch.status_counts().values())
+    print(f"batch {args.name!r}: {count} evaluation(s) written to")
     for path in files:
         print(f"  {path}")
     return EXIT_OK

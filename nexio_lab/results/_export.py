@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import ExitStack
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -46,7 +48,7 @@ if TYPE_CHECKING:
 
     from ._resultset import ResultSet
 
-__all__ = ["METADATA_FILE", "METADATA_KEY", "read_results", "write_results"]
+__all__ = ["METADATA_FILE", "METADATA_KEY", "read_results", "write_chunks", "write_results"]
 
 #: The CSV folder's sidecar (Parquet files carry the same in their schema metadata).
 METADATA_FILE = "nexio-results.json"
@@ -94,6 +96,28 @@ def write_results(
 
     Returns a :class:`~pathlib.Path` for a local folder, else ``path`` as given.
     """
+    return write_chunks(
+        results.dimensions,
+        [results.tables],
+        path,
+        fmt,
+        partition_cols=partition_cols,
+        storage_options=storage_options,
+    )
+
+
+def write_chunks(
+    dimensions: Sequence[str],
+    chunks: Iterable[Tables],
+    path: str | os.PathLike[str],
+    fmt: Format,
+    *,
+    partition_cols: Sequence[str] | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+) -> Path | str:
+    """Write the tables of ``chunks`` (built with one layout, so their columns and dtypes
+    agree) one chunk after another: the files are those of the concatenated tables, and
+    only one chunk is in memory at a time."""
     text = os.fspath(path)
     if text.rstrip("/").lower().endswith((".parquet", ".csv")):
         raise ValueError(
@@ -102,11 +126,13 @@ def write_results(
             f"to get <folder>/evaluations.{fmt}, ...; for one table use pandas, e.g. "
             f"results.candidates.to_{fmt}({text!r})"
         )
-    frames = {name: getattr(results, name) for name in TABLES}
     parts = list(partition_cols or ())
     if parts and fmt != "parquet":
         raise ValueError("partition_cols is for Parquet only")
-    for name, frame in frames.items():
+    chunk_iter = iter(chunks)
+    first = next(chunk_iter)
+    for name in TABLES:
+        frame = getattr(first, name)
         missing = [c for c in parts if c not in frame.columns]
         if missing:
             raise ValueError(
@@ -115,25 +141,36 @@ def write_results(
             )
     fs, root, local = _filesystem(path, storage_options, "write to")
     fs.makedirs(root, exist_ok=True)
-    dimensions = list(results.dimensions)
-    for name, frame in frames.items():
-        if fmt == "parquet":
-            # One form per table: a file replaces an earlier dataset folder, and the reverse;
-            # a dataset folder is rewritten whole (no partition of an earlier write survives).
-            for stale in (_join(root, name), _join(root, f"{name}.parquet")):
-                if fs.exists(stale):
-                    fs.rm(stale, recursive=True)
-            _write_parquet(frame, name, dimensions, fs, root, local, parts)
-        else:
-            # ISO 8601 with offset keeps UTC times unambiguous; utf-8 keeps non-ASCII.
-            with fs.open(_join(root, f"{name}.csv"), "w", encoding="utf-8", newline="") as f:
-                frame.to_csv(f, index=False, date_format="%Y-%m-%dT%H:%M:%S.%f%z")
+    dimension_list = list(dimensions)
+    specs = {name: _dtype_specs(getattr(first, name)) for name in TABLES}
+    with ExitStack() as stack:
+        sinks = {}
+        for name in TABLES:
+            if fmt == "parquet":
+                # One form per table: a file replaces an earlier dataset folder, and the
+                # reverse; a dataset folder is rewritten whole (no earlier partition survives).
+                for stale in (_join(root, name), _join(root, f"{name}.parquet")):
+                    if fs.exists(stale):
+                        fs.rm(stale, recursive=True)
+                sinks[name] = _ParquetSink(
+                    name, dimension_list, specs[name], fs, root, local, parts
+                )
+            else:
+                sinks[name] = _CsvSink(
+                    stack.enter_context(
+                        fs.open(_join(root, f"{name}.csv"), "w", encoding="utf-8", newline="")
+                    )
+                )
+            stack.callback(sinks[name].close)
+        for chunk in chain([first], chunk_iter):
+            for name in TABLES:
+                sinks[name].write(getattr(chunk, name))
     if fmt == "csv":
         metadata = {
             "format": fmt,
             "contract_version": CONTRACT_VERSION,
-            "dimensions": dimensions,
-            "dtypes": {name: _dtype_specs(frame) for name, frame in frames.items()},
+            "dimensions": dimension_list,
+            "dtypes": specs,
         }
         with fs.open(_join(root, METADATA_FILE), "w", encoding="utf-8") as f:
             f.write(json.dumps(metadata, indent=1))
@@ -146,39 +183,92 @@ def _dtype_specs(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return {str(col): _dtype_spec(dtype) for col, dtype in frame.dtypes.items()}
 
 
-def _write_parquet(
-    frame: pd.DataFrame,
-    name: str,
-    dimensions: list[str],
-    fs: AbstractFileSystem,
-    root: str,
-    local: bool,
-    partition_cols: list[str],
-) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+class _CsvSink:
+    """One CSV table, written a chunk at a time (the header with the first)."""
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    described = {
-        "table": name,
-        "contract_version": CONTRACT_VERSION,
-        "dimensions": dimensions,
-        "dtypes": _dtype_specs(frame),
-    }
-    table = table.replace_schema_metadata(
-        {**(table.schema.metadata or {}), METADATA_KEY: json.dumps(described).encode()}
-    )
-    filesystem = None if local else fs
-    if not partition_cols:
-        pq.write_table(table, _join(root, f"{name}.parquet"), filesystem=filesystem)
-    elif table.num_rows == 0:
-        # An empty table has no partitions: one file with every column keeps it readable.
-        fs.makedirs(_join(root, name), exist_ok=True)
-        pq.write_table(table, _join(root, f"{name}/part-0.parquet"), filesystem=filesystem)
-    else:
-        pq.write_to_dataset(
-            table, _join(root, name), partition_cols=partition_cols, filesystem=filesystem
+    def __init__(self, file: Any) -> None:
+        self._file = file
+        self._header = True
+
+    def write(self, frame: pd.DataFrame) -> None:
+        # ISO 8601 with offset keeps UTC times unambiguous; utf-8 keeps non-ASCII.
+        frame.to_csv(
+            self._file, index=False, header=self._header, date_format="%Y-%m-%dT%H:%M:%S.%f%z"
         )
+        self._header = False
+
+    def close(self) -> None:
+        pass  # the file is closed by its own context
+
+
+class _ParquetSink:
+    """One Parquet table (a file, or a hive-partitioned dataset), written a chunk at a time."""
+
+    def __init__(
+        self,
+        name: str,
+        dimensions: list[str],
+        specs: dict[str, dict[str, Any]],
+        fs: AbstractFileSystem,
+        root: str,
+        local: bool,
+        partition_cols: list[str],
+    ) -> None:
+        self._name, self._fs, self._root, self._parts = name, fs, root, partition_cols
+        self._filesystem = None if local else fs
+        self._described = json.dumps(
+            {
+                "table": name,
+                "contract_version": CONTRACT_VERSION,
+                "dimensions": dimensions,
+                "dtypes": specs,
+            }
+        ).encode()
+        self._writer: Any = None
+        self._empty: Any = None  # the schema-only table, while no row was written
+        self._rows_written = False
+
+    def write(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), METADATA_KEY: self._described}
+        )
+        if not self._parts:
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(
+                    _join(self._root, f"{self._name}.parquet"),
+                    table.schema,
+                    filesystem=self._filesystem,
+                )
+            self._writer.write_table(table)
+        elif table.num_rows == 0:
+            if self._empty is None:
+                self._empty = table
+        else:
+            pq.write_to_dataset(
+                table,
+                _join(self._root, self._name),
+                partition_cols=self._parts,
+                filesystem=self._filesystem,
+            )
+            self._rows_written = True
+
+    def close(self) -> None:
+        import pyarrow.parquet as pq
+
+        if self._writer is not None:
+            self._writer.close()
+        elif self._parts and not self._rows_written and self._empty is not None:
+            # An empty table has no partitions: one file with every column keeps it readable.
+            self._fs.makedirs(_join(self._root, self._name), exist_ok=True)
+            pq.write_table(
+                self._empty,
+                _join(self._root, f"{self._name}/part-0.parquet"),
+                filesystem=self._filesystem,
+            )
 
 
 def read_results(

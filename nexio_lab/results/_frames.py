@@ -9,7 +9,7 @@ level-code matrix, so 1.5 M score rows cost a few numpy takes.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -31,7 +31,18 @@ from ._columns import (
     tier_dtype,
 )
 
-__all__ = ["Tables", "build_tables", "records_from_evaluations", "tier_numbers"]
+__all__ = [
+    "ChunkSource",
+    "Layout",
+    "LayoutChanged",
+    "Tables",
+    "build_tables",
+    "build_tables_chunked",
+    "records_from_evaluations",
+    "stream_tables",
+    "survey",
+    "tier_numbers",
+]
 
 _LEVEL_CODE = {level: code for code, level in enumerate(LEVELS)}
 
@@ -133,11 +144,10 @@ def _factorize(values: list[Any]) -> tuple[np.ndarray, list[Any]]:
     return np.asarray(codes), list(uniques)
 
 
-def _categorical(values: list[Any], dtype_for: Any) -> pd.Categorical:
-    """A Categorical of text values, categories chosen by ``dtype_for(uniques)``."""
+def _categorical(values: list[Any], dtype: pd.CategoricalDtype) -> pd.Categorical:
+    """A Categorical of text values (each unique value is a category of ``dtype``)."""
     codes, uniques = _factorize(values)
     names = [u if isinstance(u, str) else str(u) for u in uniques]
-    dtype = dtype_for(names)
     position = {c: i for i, c in enumerate(dtype.categories)}
     lut = np.array([position[n] for n in names] + [-1], dtype=np.int32)
     return pd.Categorical.from_codes(lut[codes], dtype=dtype)
@@ -152,10 +162,9 @@ def _level_codes(values: list[Any]) -> np.ndarray:
     return lut[codes]
 
 
-def _profile_column(values: list[Any]) -> Any:
-    """Keep a profile field's native type when its non-null values agree, else text."""
-    present = [v for v in values if v is not None]
-    kinds = {type(v) for v in present}
+def _profile_column(values: list[Any], kinds: frozenset[type]) -> Any:
+    """Keep a profile field's native type when its non-null values (of ``kinds``, over all
+    the records) agree, else text."""
     if kinds and kinds <= {bool}:
         return pd.array(values, dtype="boolean")
     if kinds and kinds <= {int}:
@@ -172,8 +181,61 @@ def _times(values: list[Any]) -> pd.Series:
     return series.astype(TIME_DTYPE)
 
 
-def build_tables(records: Sequence[EvaluationRecord]) -> Tables:
-    """All four tables of ``records`` (see the module ``_columns`` for the contract)."""
+class Layout(NamedTuple):
+    """What fixes the tables' data-dependent columns and dtypes, over all the records.
+
+    Tables built in chunks line up only when every chunk uses the layout of the whole: the
+    profile fields (first-seen order) and the Python types of their values, the tiers and
+    confidences seen (their categories) and the score keys (the dimension columns).
+    """
+
+    profile_kinds: dict[str, frozenset[type]]
+    tiers: frozenset[str]
+    confidences: frozenset[str]
+    dimension_keys: frozenset[str]
+
+    def merge(self, other: Layout) -> Layout:
+        """The layout of both sets of records (``self``'s records first)."""
+        kinds = dict(self.profile_kinds)
+        for field, seen in other.profile_kinds.items():
+            kinds[field] = kinds.get(field, frozenset()) | seen
+        return Layout(
+            kinds,
+            self.tiers | other.tiers,
+            self.confidences | other.confidences,
+            self.dimension_keys | other.dimension_keys,
+        )
+
+
+class LayoutChanged(RuntimeError):
+    """The records changed between surveying them and building their tables (a batch that
+    is still running); reading again gives a consistent layout."""
+
+
+class _Collected(NamedTuple):
+    """The per-field lists that one pass over the records fills."""
+
+    n: int
+    rows: list[Any]
+    eval_ids: list[Any]
+    entities: list[Any]
+    pools: list[Any]
+    statuses: list[Any]
+    pool_sizes: list[Any]
+    filtereds: list[Any]
+    error_codes: list[Any]
+    error_messages: list[Any]
+    submitted: list[Any]
+    completed: list[Any]
+    reused_from: list[Any]
+    profiles: list[Mapping[str, Any]]
+    n_candidates: np.ndarray
+    candidate_objs: list[Mapping[str, Any]]
+    ranks: list[int]
+
+
+def _collect(records: Iterable[EvaluationRecord]) -> _Collected:
+    records = records if isinstance(records, Sequence) else list(records)
     n = len(records)
     rows: list[Any] = [None] * n
     eval_ids: list[Any] = [None] * n
@@ -227,67 +289,35 @@ def build_tables(records: Sequence[EvaluationRecord]) -> Tables:
                     candidate_objs.append(c)
                     ranks.append(rank)
         n_candidates[i] = len(candidate_objs) - before
-
-    # Evaluation columns, also the source that candidate rows take from by index.
-    ev_cols: dict[str, Any] = {
-        "row": pd.array(rows, dtype="Int64"),
-        "eval_id": _strings(eval_ids),
-        "entity": _strings(entities),
-        "pool": _strings(pools),
-    }
-    sub, comp = _times(submitted), _times(completed)
-    evaluations = pd.DataFrame(
-        {
-            **ev_cols,
-            "status": _strings(statuses),
-            "pool_size": pd.array(pool_sizes, dtype="Int64"),
-            "filtered": pd.array(filtereds, dtype="Int64"),
-            "n_candidates": pd.array(n_candidates, dtype="Int64"),
-            "error_code": _strings(error_codes),
-            "error_message": _strings(error_messages),
-            "submitted_at": sub.array,
-            "completed_at": comp.array,
-            "duration_s": (comp - sub).dt.total_seconds().to_numpy(dtype="float64"),
-            "reused_from": _strings(reused_from),
-        }
+    return _Collected(
+        n,
+        rows,
+        eval_ids,
+        entities,
+        pools,
+        statuses,
+        pool_sizes,
+        filtereds,
+        error_codes,
+        error_messages,
+        submitted,
+        completed,
+        reused_from,
+        profiles,
+        n_candidates,
+        candidate_objs,
+        ranks,
     )
-    profile_fields = dict.fromkeys(k for p in profiles for k in p)
-    if profile_fields:
-        evaluations = pd.concat(
-            [
-                evaluations,
-                pd.DataFrame(
-                    {
-                        f"{PROFILE_PREFIX}{k}": _profile_column([p.get(k) for p in profiles])
-                        for k in profile_fields
-                    }
-                ),
-            ],
-            axis=1,
-        )
-
-    owner = np.repeat(np.arange(n), n_candidates)
-    candidates, scores, dimensions = _candidate_tables(candidate_objs, ranks, owner, ev_cols)
-    assert tuple(evaluations.columns[: len(EVALUATION_COLUMNS)]) == EVALUATION_COLUMNS
-    assert tuple(candidates.columns[: len(CANDIDATE_COLUMNS)]) == CANDIDATE_COLUMNS
-    assert tuple(scores.columns) == SCORE_COLUMNS
-    errors = evaluations.loc[
-        evaluations["status"].ne("completed").fillna(True).to_numpy(dtype=bool),
-        list(ERROR_COLUMNS),
-    ].reset_index(drop=True)
-    return Tables(evaluations, candidates, scores, errors, dimensions)
 
 
-def _candidate_tables(
-    objs: list[Mapping[str, Any]],
-    ranks: list[int],
-    owner: np.ndarray,
-    ev_cols: dict[str, Any],
-) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]:
-    key_cols = {name: col.take(owner) for name, col in ev_cols.items()}
-    rank = pd.array(ranks, dtype="Int64")
-    names = _strings([c.get("name") for c in objs])
+def _names(values: list[Any]) -> frozenset[str]:
+    """The category names ``_categorical`` gives these values."""
+    _, uniques = _factorize(values)
+    return frozenset(u if isinstance(u, str) else str(u) for u in uniques)
 
+
+def _score_maps(objs: list[Mapping[str, Any]]) -> tuple[list[Mapping[Any, Any]], set[str]]:
+    """Each candidate's scores as a mapping with text keys, and the keys seen."""
     raw_scores = [c.get("scores") for c in objs]
     score_maps = [
         s if type(s) is dict else (s if isinstance(s, Mapping) else {}) for s in raw_scores
@@ -298,7 +328,164 @@ def _candidate_tables(
     if any(not isinstance(k, str) for k in keys):
         score_maps = [{str(k): v for k, v in s.items()} for s in score_maps]
         keys = {str(k) for k in keys}
-    dimensions = order_dimensions(keys)
+    return score_maps, keys
+
+
+def _layout_of(c: _Collected) -> tuple[Layout, list[Mapping[Any, Any]]]:
+    """The layout of the collected records, and their candidates' score maps (text keys)."""
+    fields = dict.fromkeys(k for p in c.profiles for k in p)
+    kinds = {
+        k: frozenset(type(v) for p in c.profiles if (v := p.get(k)) is not None) for k in fields
+    }
+    score_maps, keys = _score_maps(c.candidate_objs)
+    layout = Layout(
+        kinds,
+        _names([o.get("tier") for o in c.candidate_objs]),
+        _names([o.get("confidence") for o in c.candidate_objs]),
+        frozenset(keys),
+    )
+    return layout, score_maps
+
+
+def survey(records: Iterable[EvaluationRecord]) -> Layout:
+    """The layout of ``records`` (merge the layouts of chunks to get the whole's)."""
+    return _layout_of(_collect(records))[0]
+
+
+def build_tables(records: Iterable[EvaluationRecord], layout: Layout | None = None) -> Tables:
+    """All four tables of ``records`` (see the module ``_columns`` for the contract).
+
+    ``layout`` (from :func:`survey`, merged over every chunk) builds one chunk of a larger
+    whole: its categories, dimension and profile columns are the whole's, so chunks concatenate.
+    """
+    c = _collect(records)
+    own, score_maps = _layout_of(c)
+    if layout is None:
+        layout = own
+    elif layout.merge(own) != layout:
+        raise LayoutChanged(
+            "these records have tiers, dimensions or profile fields the layout lacks"
+        )
+    n = c.n
+    # Evaluation columns, also the source that candidate rows take from by index.
+    ev_cols: dict[str, Any] = {
+        "row": pd.array(c.rows, dtype="Int64"),
+        "eval_id": _strings(c.eval_ids),
+        "entity": _strings(c.entities),
+        "pool": _strings(c.pools),
+    }
+    sub, comp = _times(c.submitted), _times(c.completed)
+    evaluations = pd.DataFrame(
+        {
+            **ev_cols,
+            "status": _strings(c.statuses),
+            "pool_size": pd.array(c.pool_sizes, dtype="Int64"),
+            "filtered": pd.array(c.filtereds, dtype="Int64"),
+            "n_candidates": pd.array(c.n_candidates, dtype="Int64"),
+            "error_code": _strings(c.error_codes),
+            "error_message": _strings(c.error_messages),
+            "submitted_at": sub.array,
+            "completed_at": comp.array,
+            "duration_s": (comp - sub).dt.total_seconds().to_numpy(dtype="float64"),
+            "reused_from": _strings(c.reused_from),
+        }
+    )
+    if layout.profile_kinds:
+        profiles = c.profiles
+        evaluations = pd.concat(
+            [
+                evaluations,
+                pd.DataFrame(
+                    {
+                        f"{PROFILE_PREFIX}{k}": _profile_column([p.get(k) for p in profiles], kinds)
+                        for k, kinds in layout.profile_kinds.items()
+                    },
+                    index=evaluations.index,
+                ),
+            ],
+            axis=1,
+        )
+
+    owner = np.repeat(np.arange(n), c.n_candidates)
+    candidates, scores, dimensions = _candidate_tables(
+        c.candidate_objs, score_maps, c.ranks, owner, ev_cols, layout
+    )
+    assert tuple(evaluations.columns[: len(EVALUATION_COLUMNS)]) == EVALUATION_COLUMNS
+    assert tuple(candidates.columns[: len(CANDIDATE_COLUMNS)]) == CANDIDATE_COLUMNS
+    assert tuple(scores.columns) == SCORE_COLUMNS
+    errors = evaluations.loc[
+        evaluations["status"].ne("completed").fillna(True).to_numpy(dtype=bool),
+        list(ERROR_COLUMNS),
+    ].reset_index(drop=True)
+    return Tables(evaluations, candidates, scores, errors, dimensions)
+
+
+ChunkSource = Callable[[], Iterable[Sequence[EvaluationRecord]]]
+
+
+def stream_tables(read: ChunkSource) -> tuple[tuple[str, ...], Iterator[Tables]]:
+    """The dimensions and the tables of each chunk ``read()`` yields, sharing one layout.
+
+    ``read`` is called twice (a survey pass, then the build pass), so only one chunk of
+    parsed records is in memory at a time; the chunks' tables concatenate into the tables
+    :func:`build_tables` makes of all the records at once. Raises :class:`LayoutChanged` if
+    the records change between the passes.
+    """
+    layout = survey(())
+    for chunk in read():
+        layout = layout.merge(survey(chunk))
+    dimensions = order_dimensions(layout.dimension_keys)
+
+    def build() -> Iterator[Tables]:
+        empty = True
+        for chunk in read():
+            empty = False
+            yield build_tables(chunk, layout)
+        if empty:
+            yield build_tables((), layout)
+
+    return dimensions, build()
+
+
+def build_tables_chunked(read: ChunkSource, attempts: int = 3) -> Tables:
+    """:func:`build_tables` of all the records ``read()`` yields, one chunk parsed at a time.
+
+    Peak memory is the tables plus their pieces (one copy of the non-text columns; the
+    text columns' Arrow buffers are shared) plus one chunk's parsed records, instead of all
+    the records parsed at once. A batch still running may change between the passes: then
+    the build starts over (up to ``attempts`` times).
+    """
+    for attempt in range(attempts):
+        try:
+            _, chunks = stream_tables(read)
+            parts = list(chunks)
+        except LayoutChanged:
+            if attempt == attempts - 1:
+                raise
+            continue
+        if len(parts) == 1:
+            return parts[0]
+        joined = [
+            pd.concat([p[i] for p in parts], ignore_index=True)
+            for i in range(len(Tables._fields) - 1)
+        ]
+        return Tables(*joined, parts[0].dimensions)
+    raise AssertionError("unreachable")
+
+
+def _candidate_tables(
+    objs: list[Mapping[str, Any]],
+    score_maps: list[Mapping[Any, Any]],
+    ranks: list[int],
+    owner: np.ndarray,
+    ev_cols: dict[str, Any],
+    layout: Layout,
+) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]:
+    key_cols = {name: col.take(owner) for name, col in ev_cols.items()}
+    rank = pd.array(ranks, dtype="Int64")
+    names = _strings([c.get("name") for c in objs])
+
+    dimensions = order_dimensions(layout.dimension_keys)
 
     n, n_dims = len(objs), len(dimensions)
     level_codes = np.empty((n, n_dims), dtype=np.int8)
@@ -312,7 +499,7 @@ def _candidate_tables(
         )
         for j, dim in enumerate(dimensions)
     }
-    tiers = _categorical([c.get("tier") for c in objs], tier_dtype)
+    tiers = _categorical([c.get("tier") for c in objs], tier_dtype(layout.tiers))
     candidates = pd.DataFrame(
         {
             **key_cols,
@@ -320,7 +507,9 @@ def _candidate_tables(
             "name": names,
             "tier": tiers,
             "tier_num": tier_numbers(tiers),
-            "confidence": _categorical([c.get("confidence") for c in objs], confidence_dtype),
+            "confidence": _categorical(
+                [c.get("confidence") for c in objs], confidence_dtype(layout.confidences)
+            ),
             "reasoning": _strings([c.get("reasoning") for c in objs]),
             **wide_levels,
         }

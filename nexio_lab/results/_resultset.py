@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,14 @@ class ResultSet:
             raise TypeError("pass exactly one of records or tables")
         self._records = list(records) if records is not None else None
         self._tables = tables
+        self._build: Callable[[], Tables] | None = None
+
+    @classmethod
+    def _lazy(cls, build: Callable[[], Tables]) -> ResultSet:
+        """A result set whose tables ``build()`` makes on first use (e.g. from a journal)."""
+        results = cls([])
+        results._build = build
+        return results
 
     @classmethod
     def from_records(cls, records: Sequence[EvaluationRecord]) -> ResultSet:
@@ -49,7 +57,10 @@ class ResultSet:
     def tables(self) -> Tables:
         """The four tables at once, built on first use (see :func:`nexio_lab.columns`)."""
         if self._tables is None:
-            self._tables = build_tables(self._records or [])
+            if self._build is not None:
+                self._tables, self._build = self._build(), None
+            else:
+                self._tables = build_tables(self._records or [])
         return self._tables
 
     @property

@@ -31,18 +31,20 @@ def synthetic_records(
     pools: Sequence[str] = POOLS,
     n_carriers: int = 500,
     failed_every: int = 0,
+    start: int = 0,
 ) -> list[EvaluationRecord]:
     """Completed records with ``n_candidates`` ranked candidates each (seeded, repeatable).
 
     Every ``failed_every``-th record (when > 0) is a failed evaluation with an error object.
     Tiers follow rank (best quarter STRONG_FIT, ...); names come from ``n_carriers`` carriers.
+    ``start`` numbers the rows from there, so a large batch can be made a slice at a time.
     """
     rng = random.Random(seed)
-    start = datetime(2025, 1, 1, tzinfo=UTC)
+    epoch = datetime(2025, 1, 1, tzinfo=UTC)
     records = []
-    for i in range(n_evaluations):
+    for i in range(start, start + n_evaluations):
         eval_id = f"eval_{i:08d}"
-        submitted = start + timedelta(seconds=i)
+        submitted = epoch + timedelta(seconds=i)
         completed = submitted + timedelta(seconds=rng.uniform(15, 60))
         profile = {
             "entity": f"entity-{i:06d}",
