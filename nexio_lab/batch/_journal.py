@@ -19,7 +19,7 @@ import os
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,7 +120,7 @@ def _api_error(status: str, result: dict[str, Any]) -> tuple[str | None, str | N
 _ZLIB_LEVEL = 6
 
 
-def encode_result(result: dict[str, Any]) -> bytes:
+def encode_result(result: Mapping[str, Any]) -> bytes:
     """A result as the journal stores it: its JSON text, zlib-compressed, as a BLOB."""
     return zlib.compress(json.dumps(result).encode(), _ZLIB_LEVEL)
 

@@ -144,7 +144,7 @@ def write_chunks(
     dimension_list = list(dimensions)
     specs = {name: _dtype_specs(getattr(first, name)) for name in TABLES}
     with ExitStack() as stack:
-        sinks = {}
+        sinks: dict[str, _ParquetSink | _CsvSink] = {}
         for name in TABLES:
             if fmt == "parquet":
                 # One form per table: a file replaces an earlier dataset folder, and the

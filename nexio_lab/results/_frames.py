@@ -465,11 +465,10 @@ def build_tables_chunked(read: ChunkSource, attempts: int = 3) -> Tables:
             continue
         if len(parts) == 1:
             return parts[0]
-        joined = [
-            pd.concat([p[i] for p in parts], ignore_index=True)
-            for i in range(len(Tables._fields) - 1)
-        ]
-        return Tables(*joined, parts[0].dimensions)
+        evaluations, candidates, scores, errors = (
+            pd.concat([p[i] for p in parts], ignore_index=True) for i in range(4)
+        )
+        return Tables(evaluations, candidates, scores, errors, parts[0].dimensions)
     raise AssertionError("unreachable")
 
 
