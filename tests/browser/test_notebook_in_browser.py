@@ -102,7 +102,8 @@ def test_progress_widget_renders_and_completes(
             display = displays.nth(i)
             label = display.locator(".nexio-progress-done")
             expect(label).to_have_text(re.compile(r"^(\d+)/\1 \(100%\)$"), timeout=30_000)
-            assert label.inner_text() == f"{EXPECT_TOTAL}/{EXPECT_TOTAL} (100%)"
+            if i == 0:  # the notebook's main batch; later displays (attach...) may be smaller
+                assert label.inner_text() == f"{EXPECT_TOTAL}/{EXPECT_TOTAL} (100%)"
             bar = display.locator(".jupyter-widgets.widget-hprogress .progress-bar")
             assert bar.evaluate("el => el.style.width") == "100%"
             bar_classes = bar.get_attribute("class") or ""
