@@ -209,8 +209,9 @@ class RateLimiter:
             tokens = self._tokens(now)
             return max(0.0, (self._limit - tokens) * self._window / self._limit)
         if self._stale:
-            if self.kind in {"fixed", "unknown"} and self._window:
-                return max(0.0, self._next_fixed_reset(now) - now)
+            rolled = self._next_fixed_reset(now)
+            if self.kind in {"fixed", "unknown"} and self._window and rolled is not None:
+                return max(0.0, rolled - now)
             return 0.0
         return max(0.0, self._reset - now)
 
