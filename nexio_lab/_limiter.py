@@ -198,6 +198,12 @@ class RateLimiter:
         """The window length learned from the headers, when known."""
         return self._window
 
+    @property
+    def window_estimate(self) -> float | None:
+        """The window length if learned, else the longest Reset - now seen (a lower bound);
+        None before any header."""
+        return self._window or self._window_hint or None
+
     def seconds_to_reset(self) -> float | None:
         """Seconds until the budget is next refilled (a bucket: until it is full again);
         None before any header was seen. Past a reset whose effect is not yet known: 0."""
