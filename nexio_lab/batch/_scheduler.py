@@ -82,6 +82,7 @@ class PollScheduler:
         self.policy = policy
         self._window = window  # the server's window length, for the docs' time unit
         self._plan = PolitePlan(model)
+        self._known_at: float | None = None  # when the durations became known
         self.webhooks = webhooks
         self._submissions_waiting = submissions_waiting
         self.clock = clock
@@ -102,7 +103,11 @@ class PollScheduler:
             elapsed = now - job.submitted
             if self.policy == "polite":
                 self._plan.scale = self._time_unit()
-                after = self._plan.next_age(job.polls, elapsed)
+                if self._plan.planned and self._known_at is None:
+                    self._known_at = now
+                since = max(0.0, (self._known_at or now) - job.submitted)
+                last = job.last_polled - job.submitted if job.polls else None
+                after = self._plan.next_age(job.polls, elapsed, since, last)
             else:
                 after = self.model.next_poll_after(job.polls, elapsed)
             if self.webhooks:
