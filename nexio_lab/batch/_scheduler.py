@@ -57,9 +57,9 @@ class PollScheduler:
     >>> s = PollScheduler(Unlimited(), DurationModel(), clock=lambda: now[0])
     >>> job = Job(0, "carriers:all", None, "queued", eval_id="e1", submitted=100.0)
     >>> s.track(job)
-    >>> s.seconds_to_next_poll()        # first poll: one second after submission
-    1.0
-    >>> now[0] = 101.0
+    >>> s.seconds_to_next_poll()        # first poll: the docs' advice, 2 s after submission
+    2.0
+    >>> now[0] = 102.0
     >>> s.take() is job
     True
     """
