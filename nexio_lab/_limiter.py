@@ -1,9 +1,28 @@
-"""A rate limiter fed by the server's ``X-RateLimit-*`` headers.
+"""A rate limiter fed by the server's ``X-RateLimit-*`` headers, for any kind of window.
 
-It never hard-codes a limit or a window: it learns both from the headers of every response,
-keeps a conservative count of the requests still in flight, and makes a caller wait for the
-reset instead of sending a request that would get 429. One limiter serves every request of a
-client; all of them run on the client's event loop, so asyncio primitives are enough.
+It never hard-codes a limit, a window or how the server counts. The three headers look the
+same whether the server counts in a fixed window (aligned on the clock or on the first
+request), a sliding log (Reset = when the oldest counted request expires) or a token bucket
+(Reset = when it is full again), so the limiter learns the kind from how they move:
+
+- a Reset that moves forward before it has passed is a bucket's (every request pushes "full
+  again" later); fixed windows and sliding logs only move it once it has passed;
+- once a Reset has passed, a new Reset about a window later is a fixed window's, one much
+  sooner is a sliding log's (the log still holds the requests sent after the oldest).
+
+Whatever the kind, what frees at a reset is not assumed: the first request after it goes
+alone (a probe) and its answer says how much the server really gives back, so the whole
+window is never burst at a reset that was not earned. A bucket, once recognised, refills
+continuously at the rate its headers imply and is spent as it refills.
+
+A key may be shared by other processes or machines with no coordinator: the headers are the
+only shared truth. When Remaining falls faster than this client spends, or a 429 arrives,
+the limiter yields: it takes a fair share of what is left (Remaining divided by the number
+of clients it sees spending), ramps up after each reset instead of bursting, and backs off
+past the reset with jitter after a 429.
+
+One limiter serves every request of a client; all run on the client's event loop, so
+asyncio primitives are enough.
 """
 
 from __future__ import annotations
@@ -11,15 +30,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import random
 import time
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Protocol
+from typing import Literal, Protocol
 
 from ._models import RateLimit
 
-__all__ = ["Budget", "RateLimiter", "Slot"]
+__all__ = ["Budget", "RateLimiter", "Slot", "WindowKind"]
 
 logger = logging.getLogger("nexio_lab")
+
+WindowKind = Literal["unknown", "fixed", "sliding", "bucket"]
+
+#: A tiny margin past a reset absorbs timer granularity and small clock differences.
+RESET_MARGIN_S = 0.005
+#: Bucket refills are planned this much slower than the headers imply (latency blurs them).
+BUCKET_SAFETY = 1.03
+#: The most clients a fair share is computed for (a bound on how far the limiter yields).
+MAX_SHARE = 16.0
 
 
 class Budget(Protocol):
@@ -66,49 +97,129 @@ class RateLimiter:
 
     Until the first response nothing is known, so one request goes alone (a probe). A server
     that sends no rate-limit headers at all is not limited here; its 429s are retried.
+
+    >>> limiter = RateLimiter()
+    >>> limiter.available(), limiter.kind
+    (1, 'unknown')
     """
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.time, *, rng: random.Random | None = None
+    ) -> None:
         self._clock = clock
+        self._rng = rng or random.Random()
         self._limit: int | None = None
-        self._remaining: int | None = None  # server's count for the window ending at _reset
-        self._reset: float | None = None  # end of the current window (possibly our estimate)
-        self._window: float | None = None  # window length, learned from successive resets
-        self._window_hint = 0.0  # a lower bound of it: the longest reset - now seen
-        self._last_server_reset: float | None = None
+        self._remaining: int | None = None  # server's count as of _seen
+        self._seen = 0.0  # local time of the answer that gave _remaining
+        self._reset: float | None = None  # the server's latest Reset
+        self._window: float | None = None  # window length (bucket: time to refill from empty)
+        self._window_hint = 0.0  # the longest Reset - now seen: a lower bound of a window
         self._headerless = False
         self._in_flight = 0
         #: 429 answers seen: after the first window there should be none.
         self.rate_limited = 0
-        self._blocked_until = 0.0  # from Retry-After
+        self._blocked_until = 0.0  # from Retry-After, or a 429's reset plus jitter
+        self._evidence: Counter[str] = Counter()
+        # the current epoch: what was granted and answered since the last reset passed
+        self._stale = False  # the reset passed: what it freed is unknown until a probe answers
+        self._granted = 0
+        self._answered = 0
+        self._refused = 0
+        self._last_grant = 0.0
+        self._grant_before_reset = 0.0  # the last grant before the latest reset passed
+        self._epochs = 0
+        self._alone = False  # the previous epoch showed no other spender and no 429
+        # fixed windows: when every client waits for the reset, each one's probe lands at
+        # a random place among theirs, so the latest probes' places count the clients
+        self._positions: deque[int] = deque(maxlen=6)
+        self._fresh = True  # this epoch began with a whole new window (or is the first)
+        self._others_seen = False  # Remaining fell faster than this client spent
+        self._others_before = False  # ... in the previous epoch
+        self._others_at = -math.inf  # a bucket: when others' spending was last seen
+        self._yield = 1.0  # the same, raised by 429s, decaying while none arrive
+        self._limited_in_epoch = False
+        self._last_429 = -math.inf
+        self._grants: deque[float] = deque()  # when this client's recent requests went
+        self._passed_at: float | None = None  # the reset that began this epoch
+        self._first_count = 1  # the clients counted in the first window (no probes yet)
+        self._epoch_began: float | None = None  # when this epoch's first answer came
+        self._prompt_probe = True
+        self._rtt = math.inf  # the shortest round trip of a probe seen
+        self._jitter = self._rng.random()
         self._changed: asyncio.Event | None = None
         self._lock: asyncio.Lock | None = None
 
     # -- what callers may read -------------------------------------------------------------
 
     @property
+    def kind(self) -> WindowKind:
+        """How the server appears to count: ``"unknown"`` until the headers have told."""
+        ev = self._evidence
+        if ev["bucket"] >= 2 and ev["bucket"] > ev["fixed"]:
+            return "bucket"
+        if ev["fixed"] or ev["sliding"]:
+            return "fixed" if ev["fixed"] >= ev["sliding"] else "sliding"
+        return "unknown"
+
+    @property
+    def share(self) -> float:
+        """How many clients appear to spend this key (1.0: this one alone)."""
+        counted = 1
+        if self.kind in {"fixed", "unknown"}:
+            counted = max(max(self._positions, default=1), self._first_count)
+        if self.kind != "bucket" and (self._others_seen or self._others_before):
+            counted = max(counted, 2)
+        elif self.kind == "bucket" and self._clock() - self._others_at < (self._window or 1.0):
+            counted = 2
+        return max(float(counted), self._yield_now(self._clock()))
+
+    def _yield_now(self, now: float) -> float:
+        """The share raised by 429s, decaying by a half per window without one."""
+        if self._yield <= 1.0:
+            return 1.0
+        span = self._window or self._window_hint or 1.0
+        return max(1.0, self._yield - 0.5 * max(0.0, now - self._last_429) / span)
+
+    @property
     def snapshot(self) -> RateLimit | None:
         """The window as last described by the server (None before any response)."""
         if self._limit is None and self._remaining is None:
             return None
-        self._roll(self._clock())
-        return RateLimit(self._limit, self._remaining, self._reset)
+        now = self._clock()
+        self._roll(now)
+        if self._stale:
+            fresh = self.kind in {"fixed", "unknown"} and self._window is not None
+            reset = self._next_fixed_reset(now) if fresh else self._reset
+            return RateLimit(self._limit, self._limit if fresh else None, reset)
+        return RateLimit(self._limit, self._tokens_floor(now), self._reset)
 
     @property
     def window(self) -> float | None:
-        """The window length learned from successive resets, when known."""
+        """The window length learned from the headers, when known."""
         return self._window
 
+    @property
+    def window_estimate(self) -> float | None:
+        """The window length if learned, else the longest Reset - now seen (a lower bound);
+        None before any header."""
+        return self._window or self._window_hint or None
+
     def seconds_to_reset(self) -> float | None:
-        """Seconds until the current window resets: exact once the window length is known,
-        else a lower bound; None before any header was seen."""
+        """Seconds until the budget is next refilled (a bucket: until it is full again);
+        None before any header was seen. Past a reset whose effect is not yet known: 0."""
         now = self._clock()
         self._roll(now)
-        if self._reset is not None:
-            return max(0.0, self._reset - now)
-        if self._window_hint:
-            return self._window_hint  # a fresh window of at least this length has begun
-        return None
+        if self._reset is None:
+            return self._window_hint or None
+        if self.kind == "bucket" and self._window and self._limit:
+            tokens = self._tokens(now)
+            return max(0.0, (self._limit - tokens) * self._window / self._limit)
+        if self._stale:
+            rolled = self._next_fixed_reset(now)
+            if self.kind in {"fixed", "unknown"} and self._window and rolled is not None:
+                return max(0.0, rolled - now)
+            return 0.0
+        return max(0.0, self._reset - now)
 
     @property
     def in_flight(self) -> int:
@@ -116,12 +227,15 @@ class RateLimiter:
 
     def available(self) -> int | None:
         """Requests that may be sent right now without waiting; None when unlimited/unknown."""
-        self._roll(self._clock())
-        if self._remaining is None:
+        now = self._clock()
+        self._roll(now)
+        if self._remaining is None and not self._stale:
             return None if self._headerless else (0 if self._in_flight else 1)
-        return max(0, self._remaining - self._in_flight)
+        if now < self._blocked_until:
+            return 0
+        return max(0, self._room(now))
 
-    # -- granting and learning -------------------------------------------------------------
+    # -- granting ----------------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[Slot]:
@@ -144,76 +258,340 @@ class RateLimiter:
         async with self._lock:  # FIFO: callers get slots in the order they asked
             while True:
                 self._changed.clear()
-                now = self._clock()
-                if now < self._blocked_until:
-                    await self._wait(self._blocked_until - now)
-                    continue
-                available = self.available()
-                if available is None or available > 0:
-                    break
-                if self._remaining is None or self._reset is None:
-                    await self._wait(None if self._in_flight else 1.0)
-                else:
-                    # a tiny margin past the reset absorbs timer granularity
-                    await self._wait(max(0.0, self._reset - now) + 0.005)
-            self._in_flight += 1
+                if self.try_acquire():
+                    return
+                await self._wait(self.seconds_to_slot())
+
+    def try_acquire(self) -> bool:
+        """Count a request as in flight if one may go right now (pair with :meth:`release`);
+        False, and nothing counted, if it would have to wait."""
+        now = self._clock()
+        if self._wait_time(now) != 0.0:
+            return False
+        self._in_flight += 1
+        if self._granted == 0:
+            span = self._window or self._window_hint or 1.0
+            # a probe sent after others ramped up would count their requests too
+            prompt = self._probe_span() + RESET_MARGIN_S + min(0.05 * span, 0.5 * self._rtt)
+            self._prompt_probe = self._passed_at is None or now - self._passed_at <= prompt
+        self._granted += 1
+        self._last_grant = now
+        self._grants.append(now)
+        if len(self._grants) > 4 * (self._limit or 1):
+            self._grants.popleft()
+        return True
+
+    def seconds_to_slot(self) -> float | None:
+        """Seconds until a request may go (0.0: now; None: once an answer in flight arrives)."""
+        return self._wait_time(self._clock())
+
+    def _wait_time(self, now: float) -> float | None:
+        """0.0 when a request may go now, else seconds to wait (None: until an answer)."""
+        if now < self._blocked_until:
+            return self._blocked_until - now
+        self._roll(now)
+        if self._stale and self._granted == 0 and now < self._probe_at():
+            return self._probe_at() - now
+        if self._remaining is None and not self._stale:
+            if self._headerless:
+                return 0.0
+            return None if self._in_flight else 0.0  # nothing known: a probe alone
+        if self._room(now) > 0:
+            return 0.0
+        if self._ramp_room() <= 0 and self._in_flight:
+            return None  # the answers in flight say more
+        if self._stale:
+            return None if self._in_flight else 0.0
+        if self._probe_phase_end() > now:
+            return self._probe_phase_end() - now
+        if self.kind == "bucket" and self._window and self._limit:
+            need = self.share * (self._in_flight + 1) + 1e-6
+            rate = self._limit / (self._window * BUCKET_SAFETY)
+            return max(0.001, (need - self._tokens(now)) / rate)
+        if self._reset is None:
+            return None if self._in_flight else 1.0
+        if self._quota_applies(now) and math.floor(self._tokens(now)) > self._in_flight:
+            # this client's part is spent: what others leave is shared from mid-window
+            span = self._window or self._window_hint
+            return max(0.001, self._reset - 0.5 * span - now)
+        return max(0.0, self._reset - now) + RESET_MARGIN_S
+
+    def _room(self, now: float) -> int:
+        """How many more requests may be in flight now."""
+        ramp = self._ramp_room()
+        if self._probe_phase_end() > now and not self._stale:
+            return 0  # the others' probes are not all counted yet
+        if self._stale:
+            # what the reset freed is unknown: one probe, alone among this epoch's requests
+            return min(ramp, 1) if self._granted == 0 else 0
+        tokens = self._tokens(now)
+        hard = math.floor(tokens) - self._in_flight  # never more than the server announced
+        share = self.share
+        if share <= 1:
+            return min(hard, ramp)
+        if self._quota_applies(now):
+            # a fixed window shared by `share` clients: this one's part of it (a fraction is
+            # rounded at random), and what others leave is shared out in its second half
+            quota = math.floor((self._limit or 1) / share + self._jitter)
+            fair_room = quota - self._granted
+        elif self._shared_out(now) and self._seen < (self._reset or now) - 0.5 * self._span():
+            # what the others left is only known from a fresh answer: one asks first, if the
+            # last answer left room to hope
+            hope = tokens - self._reserved(now)
+            fair_room = 0 if self._in_flight or hope < share else 1
+        else:
+            leftover = 0.0
+            if self._shared_out(now):
+                # what others are seen to spend until the reset is theirs; a fraction of a
+                # request left is taken at random (by one client, most often)
+                tokens -= self._reserved(now)
+                leftover = self._jitter
+            fair_room = math.floor(tokens / share + leftover) - self._in_flight
+        return min(hard, fair_room, ramp)
+
+    def _reserved(self, now: float) -> float:
+        """What others will spend until the reset at the pace they have kept (a margin
+        over it: their requests come in steps)."""
+        rate = self._others_rate(now)
+        return 1.2 * rate * max(0.0, (self._reset or now) - now) + (1.0 if rate else 0.0)
+
+    def _others_rate(self, now: float) -> float:
+        """Requests per second others spent in this fixed window so far (at most)."""
+        began = self._passed_at if self._passed_at is not None else self._epoch_began
+        if began is None or self._remaining is None or not self._limit:
+            return 0.0
+        others = self._limit - self._remaining - self._answered
+        return max(0, others) / max(self._seen - began, 0.05 * self._span())
+
+    def _span(self) -> float:
+        return self._window or self._window_hint or 1.0
+
+    def _shared_out(self, now: float) -> bool:
+        """In the second half of a shared fixed window (what others left is shared out)."""
+        return (
+            self._fresh
+            and self._limit is not None
+            and self._reset is not None
+            and self.kind in {"fixed", "unknown"}
+            and now >= self._reset - 0.5 * self._span()
+        )
+
+    def _quota_applies(self, now: float) -> bool:
+        if not (self._fresh and self._limit and self._reset and self.kind in {"fixed", "unknown"}):
+            return False
+        return now < self._reset - 0.5 * self._span()
+
+    def _probe_span(self) -> float:
+        """A key shared by clients that all wait for the reset: each probes at a random time
+        within this span after it, and none ramps up before it ends, so the probes' places
+        among theirs are random and count the clients."""
+        if self._alone or self._passed_at is None or self.kind not in {"fixed", "unknown"}:
+            return 0.0
+        return min(0.02 * self._span(), 0.25)
+
+    def _probe_at(self) -> float:
+        return (self._passed_at or 0.0) + self._jitter * self._probe_span()
+
+    def _probe_phase_end(self) -> float:
+        return (self._passed_at or 0.0) + self._probe_span()
+
+    def _ramp_room(self) -> int:
+        """After a reset, a client that may share the key ramps up (each answer lets two
+        more go) instead of bursting, so others' spending shows before the window is gone."""
+        if self._alone or self._remaining is None:
+            return 1 << 30
+        return 1 + 2 * self._answered - self._granted
+
+    def _tokens(self, now: float) -> float:
+        """The server's Remaining as it stands now, by the learned kind's refill."""
+        remaining = float(self._remaining or 0)
+        if self.kind == "bucket" and self._window and self._limit:
+            rate = self._limit / (self._window * BUCKET_SAFETY)
+            remaining = min(float(self._limit), remaining + (now - self._seen) * rate)
+        return remaining
+
+    def _tokens_floor(self, now: float) -> int | None:
+        if self._remaining is None:
+            return None
+        return math.floor(self._tokens(now))
+
+    # -- learning ----------------------------------------------------------------------------
 
     def release(self, headers: Mapping[str, str] | None, status_code: int | None = None) -> None:
         """Account for a finished request and learn from its headers (None: no response)."""
         self._in_flight = max(0, self._in_flight - 1)
+        self._answered += 1
+        now = self._clock()
         if status_code == 429:
             self.rate_limited += 1
+            self._refused += 1
+            span = self._window or self._window_hint or 1.0
+            if now - self._last_429 > 0.5 * span:  # one overshoot answers many 429s
+                self._yield = min(MAX_SHARE, self._yield_now(now) + 1.0)
+                self._last_429 = now
+            self._limited_in_epoch = True
+            self._alone = False
         if headers is not None:
-            self._learn(headers, status_code)
+            self._learn(headers, status_code, now)
+        if status_code == 429:
+            self._back_off(now)
         if self._changed is not None:
             self._changed.set()
 
-    def _learn(self, headers: Mapping[str, str], status_code: int | None) -> None:
+    def _back_off(self, now: float) -> None:
+        """After a 429: nothing until the reset, plus jitter so that clients sharing the key
+        do not all come back at the same instant."""
+        base = max(self._blocked_until, now)
+        if self._reset is not None and self.kind != "bucket":
+            base = max(base, self._reset)
+        span = min(self._window or self._window_hint or 1.0, 10.0)
+        self._blocked_until = base + self._rng.uniform(0.0, min(0.02 * span, 0.25))
+
+    def _learn(self, headers: Mapping[str, str], status_code: int | None, now: float) -> None:
         info = RateLimit.from_headers(headers)
         retry_after = headers.get("retry-after") or headers.get("Retry-After")
         if retry_after:
             # an HTTP-date is ignored: X-RateLimit-Reset says the same thing
             with contextlib.suppress(ValueError):
-                self._blocked_until = max(self._blocked_until, self._clock() + float(retry_after))
+                self._blocked_until = max(self._blocked_until, now + float(retry_after))
         if info is None:
-            self._headerless = self._remaining is None
+            self._headerless = self._remaining is None and not self._stale
             return
         self._headerless = False
         if info.limit is not None:
-            self._limit = info.limit
+            self._limit = int(info.limit)
         remaining = 0 if status_code == 429 else info.remaining
         reset = info.reset
-        if reset is None:
-            if remaining is not None:
-                self._remaining = (
-                    remaining if self._remaining is None else min(self._remaining, remaining)
-                )
+        if remaining is None:
             return
-        self._window_hint = max(self._window_hint, reset - self._clock())
-        last = self._last_server_reset
-        if last is None or reset > last + 1e-6:
-            if last is not None and (self._window is None or reset - last < self._window):
-                self._window = reset - last
-            self._last_server_reset = reset
-            self._reset = reset
-            self._remaining = remaining if remaining is not None else self._limit
-        elif abs(reset - last) <= 1e-6 and self._reset == reset and remaining is not None:
-            self._remaining = (
-                remaining if self._remaining is None else min(self._remaining, remaining)
-            )
+        remaining = int(remaining)
+        if reset is None:
+            self._observe(remaining, None, now, merge=not self._stale)
+            return
+        self._window_hint = max(self._window_hint, reset - now)
+        last = self._reset
+        if last is None:
+            self._observe(remaining, reset, now, merge=False)
+        elif reset > last + 1e-6:
+            self._moved(last, reset, remaining, now)
+        elif abs(reset - last) <= 1e-6 and not (self._stale and self.kind != "bucket"):
+            self._observe(remaining, reset, now, merge=True)
         # else: a late answer from a window that has ended; it tells nothing current
+        self._learn_bucket_window(remaining, reset, now)
+        if self._granted == 1 and self._answered == 1:
+            self._rtt = min(self._rtt, now - self._last_grant)
+        if status_code != 429:
+            self._update_share(remaining)
+
+    def _moved(self, last: float, reset: float, remaining: int, now: float) -> None:
+        """The server's Reset moved forward: learn the kind from how."""
+        hint = self._window_hint
+        gap = reset - last
+        if last > now + RESET_MARGIN_S and gap < 0.5 * hint:
+            # moved before it passed: only a bucket does that (its "full again" recedes)
+            self._evidence["bucket"] += 1
+            if self.kind == "bucket" and self._tokens(now) - self._in_flight - 1 > remaining + 1:
+                self._others_at = now  # it fell faster than this client spends
+        elif last <= now:
+            # the first answer after a reset: a whole new window, or a partial refill?
+            informative = self._grant_before_reset > last - 0.5 * hint
+            self._fresh = gap >= 0.75 * hint
+            if self._fresh:
+                if informative:
+                    self._evidence["fixed"] += 1
+                fixed_like = self.kind in {"fixed", "unknown"}
+                if fixed_like and (self._window is None or gap < self._window):
+                    self._window = gap
+            elif informative and gap < 0.6 * hint:
+                self._evidence["sliding"] += 1
+        self._observe(remaining, reset, now, merge=False)
+
+    def _observe(self, remaining: int, reset: float | None, now: float, *, merge: bool) -> None:
+        if self._epoch_began is None:
+            self._epoch_began = now
+        if merge and self._remaining is not None:
+            remaining = min(self._remaining, remaining)
+        if self.kind == "bucket" and merge and self._remaining is not None:
+            remaining = min(remaining, self._tokens_floor(now) or 0)
+        self._remaining = remaining
+        self._seen = now
+        if reset is not None:
+            self._reset = reset
+        self._stale = False
+
+    def _learn_bucket_window(self, remaining: int, reset: float, now: float) -> None:
+        """A bucket's Reset is when it is full again: (limit - tokens) refills away."""
+        limit = self._limit
+        if self.kind != "bucket" or not limit or limit - remaining < 2:
+            return
+        # tokens lie in [remaining, remaining + 1): the smaller deficit gives the longer window
+        estimate = (reset - now) * limit / (limit - remaining - 1)
+        if estimate > 0 and (self._window is None or estimate < self._window):
+            self._window = estimate
+
+    def _update_share(self, remaining: int) -> None:
+        """Count the clients spending this key, from a fresh fixed window's headers."""
+        limit = self._limit
+        if not limit or self._stale:
+            return
+        if self.kind == "sliding":
+            # the log holds this client's requests of the last window and others'
+            span = self._span()
+            slack = 0.05 * span  # a request is counted after it leaves, for a little longer
+            while self._grants and self._grants[0] < self._clock() - span - slack:
+                self._grants.popleft()
+            if limit - remaining > len(self._grants) + 2:
+                self._others_seen = True
+                self._alone = False
+            return
+        if not self._fresh or self.kind not in {"fixed", "unknown"}:
+            return
+        if self._granted == 1 and self._answered == 1 and self._prompt_probe:
+            # the probe: how many requests the window counted, its own included
+            self._positions.append(max(1, min(int(MAX_SHARE), limit - remaining)))
+        consumed = limit - (self._remaining if self._remaining is not None else remaining)
+        if self._epochs == 0 and 2 <= self._answered <= 8:
+            # the first window has no history: while every client ramps alike, Remaining
+            # falls about as many times faster than this client's answers come as there are
+            # clients (its own requests still in flight make this err high)
+            ratio = round(consumed / (0.5 * (self._answered + self._granted)))
+            self._first_count = max(self._first_count, min(int(MAX_SHARE), ratio))
+        if consumed > self._granted:
+            # Remaining fell faster than this client spent: it is not alone
+            self._others_seen = True
+            self._alone = False
 
     def _roll(self, now: float) -> None:
-        """Past the reset, a fresh window begins with the full limit."""
-        if self._reset is None or now < self._reset:
+        """Past the reset, a new epoch: what it freed is learned from a probe's answer."""
+        if self._reset is None or now < self._reset or self._stale:
             return
-        self._remaining = self._limit
-        if self._window:
-            periods = int((now - self._reset) // self._window) + 1
-            self._reset += periods * self._window
-        else:
-            self._reset = None
-        logger.debug("rate-limit window rolled over; limit %s", self._limit)
+        if self.kind == "bucket":
+            return  # a bucket refills continuously; its Reset only says when it is full
+        self._stale = True
+        self._epochs += 1
+        self._alone = not (self._limited_in_epoch or self._others_seen or self.share > 1)
+        if not (self._limited_in_epoch or self._others_seen):
+            self._positions.clear()  # a whole window with no other spender: alone again
+        self._limited_in_epoch = False
+        self._others_before = self._others_seen
+        self._others_seen = False
+        self._grant_before_reset = self._last_grant
+        self._passed_at = self._reset
+        if self._first_count > 1:
+            self._positions.append(self._first_count)  # a sample like a probe's
+        self._first_count = 1
+        self._epoch_began = None
+        self._granted = 0
+        self._answered = 0
+        self._refused = 0
+        self._jitter = self._rng.random()
+        logger.debug("rate-limit reset passed (%s window); probing", self.kind)
+
+    def _next_fixed_reset(self, now: float) -> float | None:
+        if self._reset is None or not self._window:
+            return self._reset
+        periods = max(0, math.floor((now - self._reset) / self._window) + 1)
+        return self._reset + periods * self._window
 
     async def _wait(self, timeout: float | None) -> None:
         assert self._changed is not None

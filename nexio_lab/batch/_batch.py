@@ -25,6 +25,7 @@ from ._estimate import fill_estimates, journal_backlog, plan_lines
 from ._inputs import read_profiles
 from ._journal import Journal, PlannedRow, fingerprint
 from ._lock import DriverLock, kind_of_key
+from ._polling import PollPolicy
 from ._reuse import ReuseChoice, apply_reuse, parse_reuse
 
 if TYPE_CHECKING:
@@ -87,11 +88,14 @@ class BatchOptions:
     #: take completed results of the same profile, pool and base URL from any batch of the
     #: store, this recent (``"7d"``, ``"12h"``, ``True`` for any age), instead of paying again
     reuse: ReuseChoice = False
+    poll: PollPolicy = "polite"
 
     def __post_init__(self) -> None:
         if not self.deadline_s > 0:
             raise ValueError("deadline_s must be a positive number of seconds")
         parse_reuse(self.reuse)  # fails early on an unreadable age
+        if self.poll not in ("polite", "eager"):
+            raise ValueError(f"poll must be 'polite' or 'eager', not {self.poll!r}")
         self.pool_list  # noqa: B018 - fails early on no pool or an empty one
 
     @property
@@ -612,6 +616,7 @@ def _prepare_locked(
         name,
         webhook_url=options.webhook or None,
         deadline_s=options.deadline_s,
+        poll=options.poll,
     )
     resubmit = options.resubmit_uncertain
     engine.load(resubmit_uncertain=not client.is_live if resubmit is None else resubmit)

@@ -39,6 +39,7 @@ from .._models import Evaluation
 from .._status import IN_FLIGHT, Status
 from ..progress import BatchProgress
 from ._journal import Journal
+from ._polling import PollPolicy
 from ._scheduler import Job, PollScheduler
 from ._timing import DurationModel
 
@@ -80,6 +81,7 @@ class Engine:
         webhook_url: str | None = None,
         deadline_s: float = 900.0,
         concurrency: int = 64,
+        poll: PollPolicy = "polite",
     ) -> None:
         self.transport = transport
         self.journal = journal
@@ -103,6 +105,8 @@ class Engine:
             self.model,
             webhooks=bool(webhook_url),
             submissions_waiting=lambda: bool(self._pending),
+            policy=poll,
+            window=lambda: transport.limiter.window_estimate,
         )
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()

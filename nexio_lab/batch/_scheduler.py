@@ -4,7 +4,9 @@ The scheduler knows nothing of HTTP or the journal. It reads the key's budget th
 small :class:`~nexio_lab._limiter.Budget` interface and time through an injected clock, so
 every decision can be unit-tested on a fake clock without a server.
 
-Polls are timed by :class:`~._timing.DurationModel`: a job probably done is polled at once; a
+Polls are timed by :class:`~._timing.DurationModel`. The polite policy (the default, see
+:mod:`._polling`) polls a job only when it has a fair chance of being done, or is late. The
+eager policy also spends spare budget for latency: a job probably done is polled at once; a
 guess is paced over the rate-limit window, and may use budget the window would otherwise
 lose at its reset. With webhooks, results come to us: a job is polled only when overdue.
 """
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 
 from .._limiter import Budget
 from .._status import IN_FLIGHT
+from ._polling import DOCS_WINDOW_S, PolitePlan, PollPolicy
 from ._timing import DurationModel
 
 __all__ = ["Job", "PollScheduler"]
@@ -54,9 +57,9 @@ class PollScheduler:
     >>> s = PollScheduler(Unlimited(), DurationModel(), clock=lambda: now[0])
     >>> job = Job(0, "carriers:all", None, "queued", eval_id="e1", submitted=100.0)
     >>> s.track(job)
-    >>> s.seconds_to_next_poll()        # first poll: one second after submission
-    1.0
-    >>> now[0] = 101.0
+    >>> s.seconds_to_next_poll()        # first poll: the docs' advice, 2 s after submission
+    2.0
+    >>> now[0] = 102.0
     >>> s.take() is job
     True
     """
@@ -69,9 +72,17 @@ class PollScheduler:
         webhooks: bool = False,
         submissions_waiting: Callable[[], bool] = lambda: False,
         clock: Callable[[], float] = time.monotonic,
+        policy: PollPolicy = "polite",
+        window: Callable[[], float | None] = lambda: None,
     ) -> None:
+        if policy not in ("polite", "eager"):
+            raise ValueError(f"poll must be 'polite' or 'eager', not {policy!r}")
         self.budget = budget
         self.model = model
+        self.policy = policy
+        self._window = window  # the server's window length, for the docs' time unit
+        self._plan = PolitePlan(model)
+        self._known_at: float | None = None  # when the durations became known
         self.webhooks = webhooks
         self._submissions_waiting = submissions_waiting
         self.clock = clock
@@ -90,14 +101,22 @@ class PollScheduler:
         now = self.clock()
         if due is None:
             elapsed = now - job.submitted
-            after = self.model.next_poll_after(job.polls, elapsed)
+            if self.policy == "polite":
+                self._plan.scale = self._time_unit()
+                if self._plan.planned and self._known_at is None:
+                    self._known_at = now
+                since = max(0.0, (self._known_at or now) - job.submitted)
+                last = job.last_polled - job.submitted if job.polls else None
+                after = self._plan.next_age(job.polls, elapsed, since, last)
+            else:
+                after = self.model.next_poll_after(job.polls, elapsed)
             if self.webhooks:
                 # results come by webhook; poll only when one is overdue, with slack for
                 # delivery delays and retries
                 slowest = self.model.quantile(0.99)
                 after = max(after, 2 * slowest, slowest + 10.0) if self.model.known else 120.0
             due = job.submitted + after
-            gap = None if self.webhooks else self._spare_gap()
+            gap = None if self.webhooks or self.policy == "polite" else self._spare_gap()
             if gap is not None:
                 due = min(due, now + gap)
         job.due = due
@@ -126,6 +145,9 @@ class PollScheduler:
         if not self._heap:
             return None  # only requests in flight: wait for their answers
         due, _, job = self._heap[0]
+        if self.policy == "polite":
+            wait = due - now  # spare budget buys nothing here
+            return 0.0 if wait <= 1e-3 else wait
         if self.probably_done(job, now):
             return 0.0  # whatever its planned time: it is worth a poll now
         # polls on a guess are spread over the window, not sent in a burst at its start; one
@@ -142,7 +164,7 @@ class PollScheduler:
             return None
         now = self.clock()
         _, _, job = heapq.heappop(self._heap)
-        if not self.probably_done(job, now):
+        if self.policy == "eager" and not self.probably_done(job, now):
             rate = self._spare_budget_rate()
             self._next_poll_at = now + (1.0 / rate if rate else 0.0)
         return job
@@ -158,6 +180,12 @@ class PollScheduler:
         if not job.last_not_done and model.hit_rate(age) >= 0.95:
             return True
         return age >= model.quantile(0.95) > job.last_not_done
+
+    def _time_unit(self) -> float:
+        """The docs' advice is given with a per-minute window: on a server with a shorter
+        window (a sped-up sandbox), its times shrink alike; they never grow."""
+        window = self._window()
+        return min(1.0, window / DOCS_WINDOW_S) if window else 1.0
 
     def _horizon(self, now: float) -> float:
         """Polls due before this time may go now. Budget left at the window's reset is

@@ -52,6 +52,11 @@ class DurationModel:
     _shares: list[float] = field(default_factory=list)  # the table's shares, for bisection
 
     @property
+    def samples(self) -> int:
+        """How many jobs were seen done."""
+        return len(self._done)
+
+    @property
     def known(self) -> bool:
         return len(self._done) >= MIN_SAMPLES
 

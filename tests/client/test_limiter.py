@@ -1,41 +1,35 @@
-"""The header-fed limiter, on a fake clock: it learns, never exceeds, waits for the reset."""
+"""The header-fed limiter, on a fake clock: it learns, never exceeds, probes after a reset."""
 
 from __future__ import annotations
 
 import asyncio
 
+from limiter_sim import Clock, headers
+
 from nexio_lab._limiter import RateLimiter
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def headers(limit: int, remaining: int, reset: float) -> dict[str, str]:
-    return {
-        "X-RateLimit-Limit": str(limit),
-        "X-RateLimit-Remaining": str(remaining),
-        "X-RateLimit-Reset": f"{reset:g}",
-    }
-
-
-def test_probe_first_then_the_announced_budget() -> None:
+def test_probe_first_then_ramps_up_within_the_announced_budget() -> None:
     clock = Clock()
     limiter = RateLimiter(clock)
     assert limiter.available() == 1  # nothing known: one request alone
     asyncio.run(limiter.acquire())
     assert limiter.available() == 0
     limiter.release(headers(10, 9, 1005), 200)
-    assert limiter.available() == 9
+    # the first window may be shared: each answer lets two more go, never past Remaining
+    assert limiter.available() == 2
     assert limiter.snapshot is not None and limiter.snapshot.limit == 10
+    for _ in range(2):
+        assert limiter.try_acquire()
+    assert not limiter.try_acquire()
+    limiter.release(headers(10, 8, 1005), 200)
+    limiter.release(headers(10, 7, 1005), 200)
+    assert limiter.available() == 4  # two more for each answer
 
 
 def test_in_flight_requests_count_against_the_budget() -> None:
-    limiter = RateLimiter(Clock())
+    clock = Clock()
+    limiter = RateLimiter(clock)
     asyncio.run(limiter.acquire())
     limiter.release(headers(3, 2, 1005), 200)
 
@@ -45,16 +39,24 @@ def test_in_flight_requests_count_against_the_budget() -> None:
 
     asyncio.run(take_two())
     assert limiter.available() == 0 and limiter.in_flight == 2
+    assert limiter.seconds_to_slot() is None  # the answers in flight say more
 
 
-def test_waits_for_the_reset_then_a_fresh_window() -> None:
+def test_after_the_reset_one_probe_learns_what_it_freed() -> None:
     clock = Clock()
     limiter = RateLimiter(clock)
     asyncio.run(limiter.acquire())
-    limiter.release(headers(2, 0, 1005), 200)
+    limiter.release(headers(3, 2, 1005), 200)
+    assert limiter.try_acquire() and limiter.try_acquire()
+    limiter.release(headers(3, 1, 1005), 200)
+    limiter.release(headers(3, 0, 1005), 200)
     assert limiter.available() == 0
-    clock.now = 1005.0  # the window resets: the full limit again
-    assert limiter.available() == 2
+    assert limiter.seconds_to_slot() == 5.005  # the reset, and a margin
+    clock.now = 1005.0
+    assert limiter.available() == 1  # not the whole window: a probe first
+    assert limiter.try_acquire() and not limiter.try_acquire()
+    limiter.release(headers(3, 2, 1010), 200)
+    assert limiter.available() == 2  # alone the whole last window: no ramp
 
 
 def test_window_length_is_learned_from_successive_resets() -> None:
@@ -76,16 +78,19 @@ def test_late_answers_from_an_ended_window_change_nothing() -> None:
     asyncio.run(limiter.acquire())
     limiter.release(headers(5, 4, 1010), 200)
     limiter.release(headers(5, 0, 1005), 200)  # an older window's answer arrives late
-    assert limiter.available() == 4
+    assert limiter.available() == 4  # not 0: the late answer is not this window's
 
 
-def test_429_and_retry_after() -> None:
+def test_429_blocks_until_the_reset_with_jitter() -> None:
     clock = Clock()
     limiter = RateLimiter(clock)
     asyncio.run(limiter.acquire())
     limiter.release({**headers(5, 3, 1010), "Retry-After": "2"}, 429)
     assert limiter.rate_limited == 1
     assert limiter.available() == 0  # a 429 means the window is spent
+    wait = limiter.seconds_to_slot()
+    assert wait is not None and 10.0 <= wait <= 10.0 + 0.5
+    assert limiter.share > 1  # it yields: another client spends this key
 
 
 def test_a_server_without_headers_is_not_limited_here() -> None:

@@ -1,0 +1,132 @@
+"""The limiter against every kind of window a server may count in, on a fake clock.
+
+Each server is a small pure model (limiter_sim); clients are limiters driven by a
+discrete-event run, so the figures asserted here are simulated seconds, exact and the same
+on every machine.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections.abc import Callable
+
+import pytest
+from limiter_sim import (
+    Clock,
+    FixedWindow,
+    Rival,
+    SimClient,
+    SlidingLog,
+    TokenBucket,
+    floor_time,
+    run,
+)
+
+from nexio_lab._limiter import RateLimiter
+
+LIMIT, WINDOW = 60, 5.0
+START = 1000.3  # not on a window boundary: an aligned window starts short
+
+Server = FixedWindow | SlidingLog | TokenBucket
+
+KINDS: dict[str, tuple[Callable[[], Server], set[str]]] = {
+    # a fixed window spent in a burst looks like a sliding log that empties at once:
+    # both are fine to treat alike, so "unknown" is a right answer there
+    "fixed-aligned": (lambda: FixedWindow(LIMIT, WINDOW), {"fixed", "unknown"}),
+    "fixed-first": (lambda: FixedWindow(LIMIT, WINDOW, aligned=False), {"fixed", "unknown"}),
+    "sliding": (lambda: SlidingLog(LIMIT, WINDOW), {"sliding"}),
+    "bucket": (lambda: TokenBucket(LIMIT, WINDOW), {"bucket"}),
+}
+
+
+def make_server(kind: str, clock: Clock) -> Server:
+    server = KINDS[kind][0]()
+    if isinstance(server, TokenBucket):
+        server.last = clock.now
+    return server
+
+
+def true_floor(kind: str, demand: int) -> float:
+    clock = Clock(START)
+    return floor_time(make_server(kind, clock), demand, clock)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_binding_budget_is_spent_at_the_floor_with_no_429(kind: str) -> None:
+    clock = Clock(START)
+    client = SimClient(RateLimiter(clock, rng=random.Random(1)), demand=480)
+    run(make_server(kind, clock), [client], clock)
+    assert client.limited == 0
+    assert client.limiter.kind in KINDS[kind][1]
+    assert client.finished_at is not None
+    # within 2% of a client that reads the server's state directly (the true floor)
+    assert client.finished_at - START <= 1.02 * true_floor(kind, 480)
+
+
+@pytest.mark.parametrize(
+    ("kind", "learned"),
+    [
+        ("fixed-aligned", "fixed"),
+        ("fixed-first", "fixed"),
+        ("sliding", "sliding"),
+        ("bucket", "bucket"),
+    ],
+)
+def test_the_kind_is_learned_from_steady_traffic(kind: str, learned: str) -> None:
+    clock = Clock(START)
+    # polls spread over the windows, near the limit: the resets show how the server counts
+    client = SimClient(RateLimiter(clock, rng=random.Random(2)), demand=400, every=0.05)
+    run(make_server(kind, clock), [client], clock)
+    assert client.limiter.kind == learned
+    assert client.limited == 0
+
+
+def test_a_sliding_log_is_never_burst_at_its_reset() -> None:
+    """A burst, then a trickle: at the reset only the burst's requests expire, so a client
+    that took the reset for a new window would get 429s for the trickle's share."""
+    clock = Clock(START)
+    server = SlidingLog(LIMIT, WINDOW)
+    burst = SimClient(RateLimiter(clock, rng=random.Random(3)), demand=40)
+    run(server, [burst], clock)
+    trickle = SimClient(burst.limiter, demand=20, every=0.2)  # the same limiter goes on
+    run(server, [trickle], clock)
+    clock.now += 0.5  # past the burst's reset now; the trickle's requests still count
+    after = SimClient(burst.limiter, demand=200)
+    run(server, [after], clock)
+    assert burst.limited == trickle.limited == after.limited == 0
+
+
+@pytest.mark.parametrize("kind", ["fixed-aligned", "bucket"])
+def test_a_rival_on_the_same_key_makes_it_yield(kind: str) -> None:
+    clock = Clock(START)
+    rival = Rival(every=0.25, until=60.0)  # a third of the budget, blind to the headers
+    client = SimClient(RateLimiter(clock, rng=random.Random(4)), demand=300)
+    run(make_server(kind, clock), [client], clock, rival=rival)
+    assert client.done
+    # after the first window, the rival is known: hardly any 429 for either of them
+    late = [t for t in client.ok_times if t >= START + WINDOW]
+    assert client.limited <= 0.02 * client.sent + 2
+    assert rival.limited <= 0.02 * (rival.ok + rival.limited) + 2
+    assert late  # it kept going, sharing the windows
+
+
+@pytest.mark.parametrize("clients", [2, 3])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_clients_sharing_a_key_take_fair_shares(clients: int, seed: int) -> None:
+    clock = Clock(START)
+    demand = 480 // clients
+    sims = [
+        SimClient(RateLimiter(clock, rng=random.Random(seed * 10 + i)), demand=demand)
+        for i in range(clients)
+    ]
+    run(FixedWindow(LIMIT, WINDOW), sims, clock, seed=seed)
+    sent = sum(c.sent for c in sims)
+    limited = sum(c.limited for c in sims)
+    assert limited <= 0.05 * sent
+    walls = [c.finished_at - START for c in sims if c.finished_at is not None]
+    assert len(walls) == clients
+    assert max(walls) <= 1.15 * true_floor("fixed-aligned", demand * clients)
+    for i, wall in enumerate(walls):
+        others = walls[:i] + walls[i + 1 :]
+        assert wall <= 1.3 * statistics.mean(others)
