@@ -11,7 +11,7 @@ from pathlib import Path
 
 from reliability_support import HEADER
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parent / "README.md").read_text(encoding="utf-8")
 SUITE = Path(__file__).resolve().parent
 
 

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
+README = ROOT / "tests" / "reliability" / "README.md"
 START, END = "<!-- reliability-table -->", "<!-- /reliability-table -->"
 
 
