@@ -187,6 +187,17 @@ class Journal:
         except (sqlite3.Error, OSError) as exc:
             raise JournalError(f"cannot open the journal at {self.path}: {exc}") from exc
 
+    @classmethod
+    def existing(cls, store: str | os.PathLike[str] | Journal | None) -> Journal:
+        """The journal at ``store`` (default: the default store), which must exist: reading
+        a batch never creates an empty journal by accident."""
+        if isinstance(store, Journal):
+            return store
+        path = Path(store or default_store())
+        if not path.is_file():
+            raise JournalError(f"no journal at {path}: no batch was run with this store")
+        return cls(path)
+
     def close(self) -> None:
         """Close the database connection."""
         self._db.close()

@@ -63,7 +63,7 @@ _OPEN = tuple(sorted(OPEN - {Status.UNCERTAIN}))
 
 
 def _journal(store: str | Path | Journal | None) -> Journal:
-    return store if isinstance(store, Journal) else Journal(store or default_store())
+    return Journal.existing(store)
 
 
 def _missing(journal: Journal, name: str) -> NexioError:

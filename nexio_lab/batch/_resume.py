@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from .._exceptions import NexioError
 from ._batch import CONFIRM_ABOVE, Batch, _drive
 from ._engine import Engine
-from ._journal import Journal, default_store
+from ._journal import Journal
 from ._lock import HANDOVER_ENV, DriverLock, kind_of_key
 from ._reuse import ReuseChoice, apply_reuse, parse_reuse
 
@@ -42,7 +42,7 @@ def prepare_resume(
     if deadline_s <= 0:
         raise ValueError("deadline_s must be a positive number of seconds")
     client.transport.require_key()
-    journal = store if isinstance(store, Journal) else Journal(store or default_store())
+    journal = Journal.existing(store)
     info = journal.batch_info(name)
     if info is None:
         known = ", ".join(journal.batch_names()) or "none"

@@ -49,8 +49,11 @@ def run(client: Client, rows: pd.DataFrame, name: str, store: Path, **options: o
 
 def open_the_window(sb: Sandbox) -> None:
     """The stalled sandbox lets everything through from now on (a new, generous window)."""
-    sb._state.limiter.limit = 100_000
-    sb._state.limiter.reset()
+    import dataclasses
+
+    limiter = sb._state.limiter
+    limiter.rule = dataclasses.replace(limiter.rule, limit=100_000)
+    limiter.reset()
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
@@ -342,3 +345,12 @@ def test_detach_from_the_library_then_attach_feeds_progress_from_the_journal(
     assert len(done.evaluations) == 40 and done.evaluations["reused_from"].isna().all()
     assert key not in handle.log_path.read_text()
     assert not any(key.encode() in p.read_bytes() for p in tmp_path.glob("j.sqlite*"))
+
+
+def test_opening_a_store_that_does_not_exist_creates_nothing(tmp_path) -> None:
+    from nexio_lab import JournalError, open_batch
+
+    missing = tmp_path / "nowhere" / "journal.sqlite"
+    with pytest.raises(JournalError, match="no journal at"):
+        open_batch("q4", store=missing)
+    assert not missing.exists() and not missing.parent.exists()
