@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._status import OPEN, is_ok
+from .._status import OPEN, Status, is_ok
 from ._common import (
     EXIT_OK,
     EXIT_ROWS,
@@ -347,4 +347,9 @@ def _report(batch: Batch, args: argparse.Namespace, name: str) -> int:
         print(line)
     if len(lines) > _LIST_AT_MOST:
         print(f"  ... and {len(lines) - _LIST_AT_MOST} more (see the evaluations table)")
+    if any(reason.startswith(Status.UNCERTAIN) for _, _, reason in problems):
+        print(
+            "uncertain rows are resubmitted by a rerun with a test key; with a live key only "
+            "with --resubmit-uncertain (it may bill them twice)"
+        )
     return EXIT_ROWS

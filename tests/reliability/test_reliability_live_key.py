@@ -158,6 +158,7 @@ def test_cli_resubmits_uncertain_rows_of_a_live_key_only_with_the_flag(
     again = _cli(front.url, tmp_path / "ca.pem", store, rows)
     assert again.returncode == 1 and posts() == 6, again.stderr  # not resubmitted
     assert all(f"'{e}'" in again.stdout for e in LOST)  # the uncertain rows are listed
+    assert "only with --resubmit-uncertain" in again.stdout  # and the way out is said
     done = _cli(front.url, tmp_path / "ca.pem", store, rows, "--resubmit-uncertain")
     assert done.returncode == 0, done.stderr
     assert posts() == 6 + len(LOST)
