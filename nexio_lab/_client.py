@@ -24,7 +24,7 @@ from ._loop import loop_thread
 from ._models import Evaluation, RateLimit
 from ._profile import MissingPolicy, prepare_profile
 from ._retry import RetryPolicy
-from ._transport import Transport, key_kind
+from ._transport import Transport
 
 if TYPE_CHECKING:
     from .batch import Batch, ProfileSource
@@ -86,8 +86,7 @@ class AsyncClient:
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(base_url={self.base_url!r}, "
-            f"api_key={key_kind(self.transport._api_key)})"
+            f"{type(self).__name__}(base_url={self.base_url!r}, api_key={self.transport.key_kind})"
         )
 
     @property

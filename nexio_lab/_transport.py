@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from . import _config
 from ._exceptions import (
     APIConnectionError,
     APITimeoutError,
@@ -124,6 +125,25 @@ class Transport:
     def is_live(self) -> bool:
         """True for a production (billed) ``nx_live_`` key."""
         return bool(self._api_key and self._api_key.startswith(LIVE_KEY_PREFIX))
+
+    @property
+    def key_kind(self) -> str:
+        """What may be shown of the key: its kind, never its value."""
+        return key_kind(self._api_key)
+
+    @property
+    def key_type(self) -> str:
+        """``live``, ``test`` or ``other``: what a journal may record about the key."""
+        if self.is_live:
+            return "live"
+        return "test" if (self._api_key or "").startswith("nx_test_") else "other"
+
+    def child_environment(self, *, driver_token: str, import_path: str) -> dict[str, str]:
+        """The environment for a process that drives a batch with this key (see
+        :func:`nexio_lab._config.child_environment`)."""
+        return _config.child_environment(
+            api_key=self._api_key, driver_token=driver_token, import_path=import_path
+        )
 
     def require_key(self) -> None:
         """Raise :class:`~nexio_lab.MissingAPIKeyError` at once when there is no key."""

@@ -101,7 +101,7 @@ def test_the_import_drawing_has_at_most_the_plot_accessor_circle() -> None:
 
 
 def test_no_private_client_access_outside_the_clients() -> None:
-    pattern = re.compile(r"\bclient\._(?!_)|\._async\.|\._transport\._")
+    pattern = re.compile(r"\bclient\._(?!_)|\._async\.|\btransport\._(?!_)")
     offenders = [
         f"{path.relative_to(PACKAGE)}:{number}"
         for path in PACKAGE.rglob("*.py")

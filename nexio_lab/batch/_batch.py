@@ -24,7 +24,7 @@ from ._engine import Engine
 from ._estimate import fill_estimates, journal_backlog, plan_lines
 from ._inputs import read_profiles
 from ._journal import Journal, PlannedRow, fingerprint
-from ._lock import DriverLock, kind_of_key
+from ._lock import DriverLock
 from ._polling import PollPolicy
 from ._reuse import ReuseChoice, apply_reuse, parse_reuse
 
@@ -552,7 +552,7 @@ def _prepare(client: AsyncClient, profiles: ProfileSource, options: BatchOptions
     name = options.name or datetime.now(UTC).strftime("batch-%Y%m%d-%H%M%S")
     journal = options.journal()
     # one driver per batch: taken before anything is journaled, so racers write nothing
-    lock = DriverLock(journal, name).acquire(key_kind=kind_of_key(transport._api_key))
+    lock = DriverLock(journal, name).acquire(key_kind=transport.key_type)
     try:
         batch = _prepare_locked(client, profiles, options, journal, name)
     except BaseException:

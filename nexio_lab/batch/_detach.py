@@ -9,7 +9,6 @@ child through a random token, so no other driver can slip in between.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -19,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._exceptions import NexioError
-from ._lock import HANDOVER_ENV
 
 if TYPE_CHECKING:
     from .._client import AsyncClient
@@ -77,17 +75,9 @@ def detach(
     ]
     if webhook:
         argv += ["--webhook", webhook]
-    env = {k: v for k, v in os.environ.items() if k != "NEXIO_API_KEY"}
-    key = client.transport._api_key
-    if key:
-        env["NEXIO_API_KEY"] = key  # the environment, never argv
-    env[HANDOVER_ENV] = lock.token
-    # the child imports this same nexio_lab, installed or not
-    package_root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (package_root, os.environ.get("PYTHONPATH")) if p
+    env = client.transport.child_environment(
+        driver_token=lock.token, import_path=str(Path(__file__).resolve().parents[2])
     )
-    env["PYTHONUNBUFFERED"] = "1"
     try:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "ab") as log:

@@ -28,7 +28,6 @@ __all__ = [
     "BatchLockedError",
     "DriverLock",
     "driver_alive",
-    "kind_of_key",
     "pid_alive",
     "request_cancel",
 ]
@@ -39,8 +38,6 @@ logger = logging.getLogger("nexio_lab.batch")
 HEARTBEAT_S = 1.0
 #: A driver on another host whose heartbeat is older than this is taken as gone.
 STALE_AFTER_S = 60.0
-#: Environment variable that hands a lock to a detached process (a random token, no secret).
-HANDOVER_ENV = "NEXIO_LAB_DRIVER_TOKEN"
 
 # tokens of the locks this process holds now: a row naming this process with another token
 # was left by a run of ours that could not delete it (a full disk) and is stale
@@ -53,14 +50,6 @@ class BatchLockedError(NexioError):
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def kind_of_key(api_key: str | None) -> str:
-    """What the journal may record about a key: ``live``, ``test`` or ``other``."""
-    key = api_key or ""
-    if key.startswith("nx_live_"):
-        return "live"
-    return "test" if key.startswith("nx_test_") else "other"
 
 
 def pid_alive(pid: int) -> bool:

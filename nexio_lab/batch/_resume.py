@@ -8,15 +8,15 @@ a live key needs ``confirm=True`` above ``CONFIRM_ABOVE`` billed evaluations.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._config import take_driver_token
 from .._exceptions import NexioError
 from ._batch import CONFIRM_ABOVE, Batch, _drive
 from ._engine import Engine
 from ._journal import Journal
-from ._lock import HANDOVER_ENV, DriverLock, kind_of_key
+from ._lock import DriverLock
 from ._reuse import ReuseChoice, apply_reuse, parse_reuse
 
 if TYPE_CHECKING:
@@ -54,8 +54,8 @@ def prepare_resume(
         )
     age = parse_reuse(reuse)
     # a detached process takes over the lock its parent holds for it
-    lock = DriverLock(journal, name, token=os.environ.pop(HANDOVER_ENV, None))
-    lock.acquire(key_kind=kind_of_key(client.transport._api_key))
+    lock = DriverLock(journal, name, token=take_driver_token())
+    lock.acquire(key_kind=client.transport.key_type)
     try:
         apply_reuse(journal, name, client.base_url, age)
         if client.is_live and not confirm:
