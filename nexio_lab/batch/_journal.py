@@ -354,18 +354,7 @@ class Journal:
         for r in rows:
             # a duplicate shares its original's evaluation
             source = by_key.get((r.duplicate_of, r.pool), r) if r.duplicate_of is not None else r
-            yield EvaluationRecord(
-                row=r.row,
-                pool=r.pool,
-                profile=json.loads(r.profile) if r.profile else {},
-                status=source.status,
-                eval_id=source.eval_id,
-                error_code=r.error_code or source.error_code,
-                error_message=r.error_message or source.error_message,
-                submitted_at=_time(source.submitted_at),
-                completed_at=_time(source.completed_at),
-                result=decode_result(source.result),
-            )
+            yield _record(r, source)
 
     # -- lifecycle: drivers, reuse, summaries (see _lock.py, _reuse.py, _registry.py) ------
 

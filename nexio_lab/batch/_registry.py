@@ -34,9 +34,7 @@ from ._lock import driver_alive, request_cancel
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .._client import Client
     from ..progress.auto import ProgressChoice
-    from ._reuse import ReuseChoice
 
 __all__ = ["LIST_COLUMNS", "StoredBatch", "attach", "list_batches", "open_batch"]
 
@@ -185,32 +183,6 @@ class StoredBatch(Batch):
                     "the cancel request"
                 ) from None
         return self
-
-    def resume(
-        self,
-        client: Client,
-        *,
-        progress: ProgressChoice = "auto",
-        webhook: str | None = None,
-        confirm: bool = False,
-        resubmit_uncertain: bool | None = None,
-        deadline_s: float = 900.0,
-        reuse: ReuseChoice = False,
-        detach: bool = False,
-    ) -> Batch:
-        """Continue this batch with ``client`` from the journal's profiles and pools; see
-        :meth:`nexio_lab.Client.resume_batch`."""
-        return client.resume_batch(
-            self.name,
-            store=self.journal,
-            progress=progress,
-            webhook=webhook,
-            confirm=confirm,
-            resubmit_uncertain=resubmit_uncertain,
-            deadline_s=deadline_s,
-            reuse=reuse,
-            detach=detach,
-        )
 
 
 def open_batch(name: str, store: str | Path | Journal | None = None) -> StoredBatch:
