@@ -141,6 +141,22 @@ def rank_shift(
     return ax
 
 
+def _tier_labels(column: pd.Series) -> pd.Categorical:
+    """Each row's tier as text, ``ABSENT`` where missing, as a Categorical without unused
+    categories (several categories with the same text become one)."""
+    values = column if isinstance(column.dtype, pd.CategoricalDtype) else column.astype(object)
+    cat = pd.Categorical(values)
+    text = [str(c) for c in cat.categories]
+    distinct = list(dict.fromkeys([*text, ABSENT]))
+    where = {t: i for i, t in enumerate(distinct)}
+    lut = np.array([*(where[t] for t in text), where[ABSENT]], dtype=np.int64)
+    codes = lut[np.asarray(cat.codes, dtype=np.int64)]
+    used = np.unique(codes)
+    remap = np.full(len(distinct), -1, dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    return pd.Categorical.from_codes(remap[codes], categories=[distinct[i] for i in used])
+
+
 def tier_transition(
     data: Any,
     b: Any = None,
@@ -159,18 +175,18 @@ def tier_transition(
     label_a, label_b = _labels(diff)
     order = [str(t) for t in getattr(diff["tier_a"].dtype, "categories", [])]
 
-    def tiers(column: str) -> list[str]:
-        return [ABSENT if pd.isna(t) else str(t) for t in diff[column].astype(object)]
-
-    a, b_tiers = tiers("tier_a"), tiers("tier_b")
-    present = set(a) | set(b_tiers)
+    a, b_tiers = _tier_labels(diff["tier_a"]), _tier_labels(diff["tier_b"])
+    present = set(a.categories) | set(b_tiers.categories)
     labels = [t for t in order if t in present] + sorted(present - set(order) - {ABSENT})
     labels += [ABSENT] if ABSENT in present else []
-    counts = (
-        pd.crosstab(pd.Series(a, name="a"), pd.Series(b_tiers, name="b"))
-        .reindex(index=labels, columns=labels, fill_value=0)
-        .to_numpy()
-    )
+    # counted on codes: a per-row label list and a crosstab cost seconds on 200,000 rows
+    position = {t: i for i, t in enumerate(labels)}
+    rows = np.array([position.get(t, -1) for t in a.categories], dtype=np.int64)[a.codes]
+    cols = np.array([position.get(t, -1) for t in b_tiers.categories], dtype=np.int64)[
+        b_tiers.codes
+    ]
+    n = len(labels)
+    counts = np.bincount(rows * n + cols, minlength=n * n).reshape(n, n)
     ax = axes(ax, 0.9 * len(labels) + 3.5, 0.7 * len(labels) + 2.0)
     image = ax.imshow(counts, cmap="cividis", aspect="auto", vmin=0)
     peak = counts.max() if counts.size else 0

@@ -332,3 +332,43 @@ def test_funnel_on_a_bare_figure_outside_pyplot() -> None:
     ax = Figure().subplots()
     assert funnel(ResultSet.from_records(synthetic_records(6, 5, seed=1)), ax=ax) is ax
     assert ax.patches  # the bars were drawn
+
+
+def _crosstab_reference(diff: pd.DataFrame) -> tuple[list[str], list[list[int]]]:
+    """tier_transition's counts as it computed them before counting on codes."""
+    order = [str(t) for t in getattr(diff["tier_a"].dtype, "categories", [])]
+
+    def tiers(column: str) -> list[str]:
+        return ["(absent)" if pd.isna(t) else str(t) for t in diff[column].astype(object)]
+
+    a, b = tiers("tier_a"), tiers("tier_b")
+    present = set(a) | set(b)
+    labels = [t for t in order if t in present] + sorted(present - set(order) - {"(absent)"})
+    labels += ["(absent)"] if "(absent)" in present else []
+    counts = pd.crosstab(pd.Series(a, name="a"), pd.Series(b, name="b")).reindex(
+        index=labels, columns=labels, fill_value=0
+    )
+    return labels, counts.to_numpy().tolist()
+
+
+@pytest.mark.parametrize("categorical", [True, False])
+def test_tier_transition_counts_equal_the_crosstab(categorical: bool) -> None:
+    # missing tiers, unknown tiers, tiers only one side has, unused categories, ties
+    rng = np.random.default_rng(7)
+    choices = np.array([*TIERS, "ODD_FIT", "ZED", None], dtype=object)
+    n = 400
+    tier_a = rng.choice(choices[[0, 1, 3, 4, 6]], n)  # never GOOD_FIT's neighbour 2 or ZED
+    tier_b = rng.choice(choices, n)
+    diff = pd.DataFrame({"tier_a": tier_a, "tier_b": tier_b, "rank_a": 1, "rank_b": 1,
+                         "present": "both"})  # fmt: skip
+    if categorical:
+        dtype = pd.CategoricalDtype([*TIERS, "ODD_FIT", "ZED", "UNUSED"])
+        diff = diff.astype({"tier_a": dtype, "tier_b": dtype})
+    labels, expected = _crosstab_reference(diff)
+    ax = tier_transition(diff)
+    assert tick_texts(ax.get_xticklabels()) == labels
+    assert ax.images[0].get_array().tolist() == expected
+    plt.close(ax.figure)
+    empty = tier_transition(diff.iloc[:0])
+    assert empty.images[0].get_array().size == 0
+    plt.close(empty.figure)
