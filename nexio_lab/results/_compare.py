@@ -362,9 +362,18 @@ def _compare_frames(
     wanted = ["rank", "tier", "confidence", "eval_id", *dims]
 
     def side(frame: pd.DataFrame) -> pd.DataFrame:
-        cols = [c for c in dict.fromkeys([*key, *wanted, "row"]) if c in frame.columns]
-        frame = frame[cols].sort_values([c for c in ("rank", "row") if c in cols])
-        return frame.drop_duplicates(list(key), keep="first").drop(columns="row", errors="ignore")
+        cols = [c for c in dict.fromkeys([*key, *wanted]) if c in frame.columns]
+        by = [c for c in ("rank", "row") if c in frame.columns]
+        # The same rows, in the same order, as sorting the whole frame and dropping
+        # duplicate keys; but only the sort and key columns are moved until the end
+        # (each move of a text column costs ~2 ms per 100,000 rows).
+        order = (
+            frame[by].reset_index(drop=True).sort_values(by).index.to_numpy()
+            if by
+            else np.arange(len(frame))
+        )
+        duplicate = frame[list(key)].take(order).duplicated(keep="first").to_numpy(dtype=bool)
+        return frame[cols].take(order[~duplicate])
 
     merged = side(a).merge(
         side(b), on=list(key), how="outer", suffixes=("_a", "_b"), indicator="_merge", sort=False
@@ -436,13 +445,17 @@ def _level_codes(frame: pd.DataFrame, column: str) -> np.ndarray:
 def _summary(
     out: pd.DataFrame, key: tuple[str, ...], k: int, labels: tuple[str, str]
 ) -> CompareSummary:
-    present = out["present"].astype(object)
-    shared = out[(present == "both").to_numpy()]
-    tier_a, tier_b = shared["tier_a"].cat.codes, shared["tier_b"].cat.codes
+    # on arrays, not on row selections of the frame: these are its hottest lines
+    present = out["present"]
+    both = present.eq("both").fillna(False).to_numpy(dtype=bool)
+    n_shared = int(both.sum())
+    tier_a = out["tier_a"].cat.codes.to_numpy()[both]
+    tier_b = out["tier_b"].cat.codes.to_numpy()[both]
     same = (tier_a == tier_b) & (tier_a >= 0)
-    ranked = shared.dropna(subset=["rank_a", "rank_b"])
-    ra = ranked["rank_a"].to_numpy(dtype=float)
-    rb = ranked["rank_b"].to_numpy(dtype=float)
+    ra = out["rank_a"].to_numpy(dtype="float64", na_value=np.nan)[both]
+    rb = out["rank_b"].to_numpy(dtype="float64", na_value=np.nan)[both]
+    ranked = ~(np.isnan(ra) | np.isnan(rb))
+    ra, rb = ra[ranked], rb[ranked]
     # One row per key (each side was reduced to one row per key before the outer merge).
     top_a = out["rank_a"].le(k).fillna(False).to_numpy(dtype=bool)
     top_b = out["rank_b"].le(k).fillna(False).to_numpy(dtype=bool)
@@ -452,10 +465,10 @@ def _summary(
         label_b=labels[1],
         key=key,
         k=k,
-        n_shared=len(shared),
-        n_a_only=int((present == "a_only").sum()),
-        n_b_only=int((present == "b_only").sum()),
-        same_tier_share=float(same.mean()) if len(shared) else float("nan"),
+        n_shared=n_shared,
+        n_a_only=int(present.eq("a_only").fillna(False).sum()),
+        n_b_only=int(present.eq("b_only").fillna(False).sum()),
+        same_tier_share=float(same.mean()) if n_shared else float("nan"),
         spearman=spearman_rho(ra, rb),
         kendall=kendall_tau_b(ra, rb),
         top_k_overlap=int((top_a & top_b).sum()) / union if union else float("nan"),

@@ -213,3 +213,52 @@ def test_two_result_sets_and_frames(make_records) -> None:
     # an Evaluation and a frame match on (entity, name); both entities missing still match
     assert compare(A, single).attrs["summary"].n_shared == 4
     assert compare(A, single, on=["name"]).attrs["summary"].same_tier_share == 1.0
+
+
+def _side_with_ties(seed: int, n: int) -> pd.DataFrame:
+    """Candidates with duplicate keys, tied ranks, missing ranks and missing tiers."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    tiers = np.array(["STRONG_FIT", "GOOD_FIT", "WEAK_FIT", "ODD_FIT", None], dtype=object)
+    rank = pd.array(rng.integers(1, 4, n), dtype="Int64")
+    rank[rng.random(n) < 0.15] = pd.NA
+    return pd.DataFrame(
+        {
+            "entity": pd.array(rng.choice(["e1", "e2", "e3"], n), dtype="string"),
+            "name": pd.array(rng.choice(list("ABCDEFG"), n), dtype="string"),
+            "row": rng.permutation(n),
+            "rank": rank,
+            "tier": pd.Categorical(rng.choice(tiers, n)),
+            "eval_id": pd.array([f"ev{i}" for i in range(n)], dtype="string"),
+        }
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_ties_and_missing_values_keep_the_best_ranked_row(seed: int) -> None:
+    a, b = _side_with_ties(seed, 60), _side_with_ties(seed + 10, 50)
+    diff = compare(a, b)
+
+    # the reference: sort each whole side, keep each key's first row, merge, sort
+    def side(frame: pd.DataFrame) -> pd.DataFrame:
+        kept = frame.sort_values(["rank", "row"]).drop_duplicates(["entity", "name"])
+        return kept[["entity", "name", "rank", "tier", "eval_id"]]
+
+    ref = side(a).merge(side(b), on=["entity", "name"], how="outer", suffixes=("_a", "_b"))
+    ref = ref.sort_values(["entity", "rank_a", "rank_b"], na_position="last", kind="stable")
+    assert diff["eval_id_a"].tolist() == ref["eval_id_a"].tolist()
+    assert diff["eval_id_b"].tolist() == ref["eval_id_b"].tolist()
+    assert diff["rank_a"].tolist() == ref["rank_a"].tolist()
+
+    both = ref.dropna(subset=["eval_id_a", "eval_id_b"])
+    tier_a, tier_b = both["tier_a"].astype(object), both["tier_b"].astype(object)
+    same = (tier_a == tier_b) & tier_a.isin(["STRONG_FIT", "GOOD_FIT", "WEAK_FIT", "ODD_FIT"])
+    ranked = both.dropna(subset=["rank_a", "rank_b"])
+    summary = diff.attrs["summary"]
+    assert summary.n_shared == len(both)
+    assert summary.n_a_only == ref["eval_id_b"].isna().sum()
+    assert summary.n_b_only == ref["eval_id_a"].isna().sum()
+    assert summary.same_tier_share == pytest.approx(same.mean())
+    ra, rb = ranked["rank_a"].astype(float), ranked["rank_b"].astype(float)
+    assert summary.spearman == pytest.approx(ra.rank().corr(rb.rank()))
