@@ -188,14 +188,17 @@ class Journal:
             raise JournalError(f"cannot open the journal at {self.path}: {exc}") from exc
 
     @classmethod
-    def existing(cls, store: str | os.PathLike[str] | Journal | None) -> Journal:
+    def existing(
+        cls, store: str | os.PathLike[str] | Journal | None, name: str | None = None
+    ) -> Journal:
         """The journal at ``store`` (default: the default store), which must exist: reading
-        a batch never creates an empty journal by accident."""
+        a batch (``name``, for the message) never creates an empty journal by accident."""
         if isinstance(store, Journal):
             return store
         path = Path(store or default_store())
         if not path.is_file():
-            raise JournalError(f"no journal at {path}: no batch was run with this store")
+            what = f"no batch named {name!r}: " if name else ""
+            raise JournalError(f"{what}no journal at {path} (no batch was run with this store)")
         return cls(path)
 
     def close(self) -> None:

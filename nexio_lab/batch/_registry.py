@@ -60,8 +60,8 @@ POLL_S = 0.5
 _OPEN = tuple(sorted(OPEN - {Status.UNCERTAIN}))
 
 
-def _journal(store: str | Path | Journal | None) -> Journal:
-    return Journal.existing(store)
+def _journal(store: str | Path | Journal | None, name: str | None = None) -> Journal:
+    return Journal.existing(store, name)
 
 
 def _missing(journal: Journal, name: str) -> NexioError:
@@ -193,7 +193,7 @@ def open_batch(name: str, store: str | Path | Journal | None = None) -> StoredBa
     >>> batch.state                           # doctest: +SKIP
     'running in process 1234'
     """
-    journal = _journal(store)
+    journal = _journal(store, name)
     if not journal.has_batch(name):
         raise _missing(journal, name)
     batch = StoredBatch(journal, name)

@@ -42,7 +42,7 @@ def prepare_resume(
     if deadline_s <= 0:
         raise ValueError("deadline_s must be a positive number of seconds")
     client.transport.require_key()
-    journal = Journal.existing(store)
+    journal = Journal.existing(store, name)
     info = journal.batch_info(name)
     if info is None:
         known = ", ".join(journal.batch_names()) or "none"
