@@ -204,7 +204,10 @@ def test_warnings_point_at_the_callers_line(sandbox, tmp_path) -> None:
     rows = [{"entity": "a"}, {"state": "CA"}]  # the second has no entity
     with pytest.warns(UserWarning, match="rejected locally") as caught:
         client.run_batch(rows, pool="carriers:all", name="w", store=tmp_path / "j", progress=False)
-    assert [w.filename for w in caught] == [__file__]
+    # (pytest.warns records every warning: an unrelated one, e.g. a ResourceWarning from a
+    # socket collected meanwhile, may come along)
+    ours = [w.filename for w in caught if "rejected locally" in str(w.message)]
+    assert ours == [__file__]
 
 
 def test_a_typo_in_a_client_option_names_the_client() -> None:
