@@ -323,7 +323,19 @@ class RateLimiter:
             return 0  # the others' probes are not all counted yet
         if self._stale:
             # what the reset freed is unknown: one probe, alone among this epoch's requests
-            return min(ramp, 1) if self._granted == 0 else 0
+            probe = 1 if self._granted == 0 else 0
+            if self.kind == "sliding" and self._remaining is not None and self.share <= 1:
+                # ...but a sliding log only frees as its Reset passes, and under a binding
+                # budget each answer's Reset (its oldest request's expiry) has often passed
+                # by the time the answer arrives: what that answer left is still there, so
+                # it is spent now rather than one probe per round trip (which let the log's
+                # expiries run ahead of this client and spread each window's requests
+                # further than the last). Answers that carry the passed Reset are not
+                # merged while stale, so every request since counts against it: those in
+                # flight and those answered since the reset passed.
+                spent = self._in_flight + self._answered
+                return min(ramp, max(probe, self._remaining - spent))
+            return min(ramp, probe)
         tokens = self._tokens(now)
         hard = math.floor(tokens) - self._in_flight  # never more than the server announced
         share = self.share
