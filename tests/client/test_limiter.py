@@ -98,3 +98,23 @@ def test_a_server_without_headers_is_not_limited_here() -> None:
     asyncio.run(limiter.acquire())
     limiter.release({}, 200)
     assert limiter.available() is None
+
+
+def test_a_probe_that_got_no_answer_lets_another_probe_go() -> None:
+    """After a reset the first request goes alone; if the network eats it (no response at
+    all, e.g. the server restarting), the epoch must not wait forever for its answer."""
+    clock = Clock()
+    limiter = RateLimiter(clock)
+    assert limiter.try_acquire()
+    limiter.release(headers(10, 9, 1001), 200)
+    clock.now = 1002.0  # past the reset: what it freed is unknown until a probe answers
+    for _ in range(3):  # probes lost one after another (connection refused)
+        if not limiter.try_acquire():
+            clock.now += limiter.seconds_to_slot() or 0.0
+            assert limiter.try_acquire()
+        assert not limiter.try_acquire()  # alone
+        limiter.release(None)
+    clock.now += limiter.seconds_to_slot() or 0.0
+    assert limiter.try_acquire()  # a fresh probe may still go
+    limiter.release(headers(10, 9, 1003), 200)
+    assert (limiter.available() or 0) >= 1
