@@ -63,6 +63,11 @@ logger = logging.getLogger("nexio_lab.batch")
 CONFIRM_ABOVE = 100
 
 
+def _unfinished(counts: Mapping[str, int]) -> int:
+    """Rows a rerun would still act on (an uncertain row waits for a decision instead)."""
+    return sum(counts.get(s, 0) for s in OPEN - {Status.UNCERTAIN})
+
+
 class BatchInputError(NexioError, ValueError):
     """The input does not match the batch already journaled under that name."""
 
@@ -295,8 +300,7 @@ class Batch:
         rerun with the same name resumes them)."""
         if self.running:
             return "running"
-        counts = self.status_counts()
-        return "stopped" if any(counts.get(s, 0) for s in OPEN - {Status.UNCERTAIN}) else "finished"
+        return "stopped" if _unfinished(self.status_counts()) else "finished"
 
     @property
     def progress(self) -> BatchProgress:
@@ -515,11 +519,11 @@ class Batch:
     # -- display ---------------------------------------------------------------------------------
 
     def _state_line(self) -> str:
-        state = self.state
-        counts = self.status_counts()
-        if state == "stopped":
-            left = sum(counts.get(s, 0) for s in OPEN - {Status.UNCERTAIN})
-            state = f"stopped with {left} not finished"
+        if self.running:
+            state = "running"
+        else:
+            left = _unfinished(self.status_counts())
+            state = f"stopped with {left} not finished" if left else "finished"
         if self.stopped_reason:
             state += f" ({self.stopped_reason})"
         return state
