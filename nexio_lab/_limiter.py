@@ -49,6 +49,16 @@ WindowKind = Literal["unknown", "fixed", "sliding", "bucket"]
 RESET_MARGIN_S = 0.005
 #: Bucket refills are planned this much slower than the headers imply (latency blurs them).
 BUCKET_SAFETY = 1.03
+#: On a shared key that refills continuously (a sliding log, a bucket), the requests the
+#: clients keep in reserve between them: more is safer against 429s, less spends faster.
+PACE_RESERVE = 10.0
+#: On a shared fixed window, what is left is spread over at most this part of a window
+#: (rather than to the reset): spent early, the window's last requests are not late,
+#: and every client still paces at the same rate.
+PACE_HORIZON = 0.1
+#: Answers showing no other spender, one request at a time, before a client that may
+#: share the key takes the window as its own.
+CONFIRM_ALONE = 2
 #: The most clients a fair share is computed for (a bound on how far the limiter yields).
 MAX_SHARE = 16.0
 
@@ -141,7 +151,16 @@ class RateLimiter:
         self._last_429 = -math.inf
         self._grants: deque[float] = deque()  # when this client's recent requests went
         self._passed_at: float | None = None  # the reset that began this epoch
-        self._first_count = 1  # the clients counted in the first window (no probes yet)
+        # an epoch that may be shared begins one request at a time: with nothing else in
+        # flight, Remaining tells exactly whether anyone else spends (see _update_share)
+        self._clear = 0  # answers in this epoch that showed no other spender
+        self._took_leftover = False  # this fixed window's leftovers were reached for
+        self._others_spent = 0  # what others surely spent in this fixed window
+        self._others_spent_at = -math.inf  # when that last grew
+        self._others_marks: list[tuple[float, int]] = []  # (when, others_spent) as it grew
+        self._spent_at: float | None = None  # when an answer first said the window is spent
+        # the first window has no history: it is spent early, as by clients like this one
+        self._others_early_last = True
         self._epoch_began: float | None = None  # when this epoch's first answer came
         self._prompt_probe = True
         self._rtt = math.inf  # the shortest round trip of a probe seen
@@ -165,12 +184,15 @@ class RateLimiter:
     def share(self) -> float:
         """How many clients appear to spend this key (1.0: this one alone)."""
         counted = 1
-        if self.kind in {"fixed", "unknown"}:
-            counted = max(max(self._positions, default=1), self._first_count)
-        if self.kind != "bucket" and (self._others_seen or self._others_before):
-            counted = max(counted, 2)
-        elif self.kind == "bucket" and self._clock() - self._others_at < (self._window or 1.0):
-            counted = 2
+        if self.kind in {"sliding", "bucket"}:
+            if self._clock() - self._others_at < self._span():
+                counted = 2
+        elif self._clear_epoch and not self._others_seen:
+            counted = 1  # the first window shows no other spender
+        else:
+            counted = max(self._positions, default=1)
+            if self._others_seen or self._others_before:
+                counted = max(counted, 2)
         return max(float(counted), self._yield_now(self._clock()))
 
     def _yield_now(self, now: float) -> float:
@@ -231,7 +253,7 @@ class RateLimiter:
         self._roll(now)
         if self._remaining is None and not self._stale:
             return None if self._headerless else (0 if self._in_flight else 1)
-        if now < self._blocked_until:
+        if self._wait_time(now) != 0.0:
             return 0
         return max(0, self._room(now))
 
@@ -269,6 +291,10 @@ class RateLimiter:
         if self._wait_time(now) != 0.0:
             return False
         self._in_flight += 1
+        if self.share > 1 and not self._stale and self.kind in {"fixed", "unknown"}:
+            # the window's leftovers, taken once the others went quiet: a 429 for this one
+            # says the window is spent, not that someone else is new to the key
+            self._took_leftover |= self._spare(now) <= self._reserve()
         if self._granted == 0:
             span = self._window or self._window_hint or 1.0
             # a probe sent after others ramped up would count their requests too
@@ -298,6 +324,9 @@ class RateLimiter:
             return None if self._in_flight else 0.0  # nothing known: a probe alone
         if self._room(now) > 0:
             return 0.0
+        paced = self._paced_wait(now)
+        if paced is not None and paced > 0:
+            return paced
         if self._ramp_room() <= 0 and self._in_flight:
             return None  # the answers in flight say more
         if self._stale:
@@ -310,10 +339,6 @@ class RateLimiter:
             return max(0.001, (need - self._tokens(now)) / rate)
         if self._reset is None:
             return None if self._in_flight else 1.0
-        if self._quota_applies(now) and math.floor(self._tokens(now)) > self._in_flight:
-            # this client's part is spent: what others leave is shared from mid-window
-            span = self._window or self._window_hint
-            return max(0.001, self._reset - 0.5 * span - now)
         return max(0.0, self._reset - now) + RESET_MARGIN_S
 
     def _room(self, now: float) -> int:
@@ -321,77 +346,64 @@ class RateLimiter:
         ramp = self._ramp_room()
         if self._probe_phase_end() > now and not self._stale:
             return 0  # the others' probes are not all counted yet
-        if self._stale:
+        if self._stale and not (self.kind == "sliding" and self._remaining is not None):
             # what the reset freed is unknown: one probe, alone among this epoch's requests
+            return min(ramp, 1 if self._granted == 0 else 0)
+        room = min(self._spare(now), ramp)
+        if room > 0 and (self._paced_wait(now) or 0.0) > 0.0:
+            return 0
+        return room
+
+    def _spare(self, now: float) -> int:
+        """Requests the server would still admit by this client's count (never more than it
+        announced, less what is in flight)."""
+        if self._stale:
+            # a sliding log only frees as its Reset passes, and under a binding budget each
+            # answer's Reset (its oldest request's expiry) has often passed by the time the
+            # answer arrives: what that answer left is still there, so it is spent now rather
+            # than one probe per round trip (which let the log's expiries run ahead of this
+            # client and spread each window's requests further than the last). Answers that
+            # carry the passed Reset are not merged while stale, so every request since
+            # counts against it: those in flight and those answered since the reset passed.
             probe = 1 if self._granted == 0 else 0
-            if self.kind == "sliding" and self._remaining is not None and self.share <= 1:
-                # ...but a sliding log only frees as its Reset passes, and under a binding
-                # budget each answer's Reset (its oldest request's expiry) has often passed
-                # by the time the answer arrives: what that answer left is still there, so
-                # it is spent now rather than one probe per round trip (which let the log's
-                # expiries run ahead of this client and spread each window's requests
-                # further than the last). Answers that carry the passed Reset are not
-                # merged while stale, so every request since counts against it: those in
-                # flight and those answered since the reset passed.
-                spent = self._in_flight + self._answered
-                return min(ramp, max(probe, self._remaining - spent))
-            return min(ramp, probe)
-        tokens = self._tokens(now)
-        hard = math.floor(tokens) - self._in_flight  # never more than the server announced
-        share = self.share
-        if share <= 1:
-            return min(hard, ramp)
-        if self._quota_applies(now):
-            # a fixed window shared by `share` clients: this one's part of it (a fraction is
-            # rounded at random), and what others leave is shared out in its second half
-            quota = math.floor((self._limit or 1) / share + self._jitter)
-            fair_room = quota - self._granted
-        elif self._shared_out(now) and self._seen < (self._reset or now) - 0.5 * self._span():
-            # what the others left is only known from a fresh answer: one asks first, if the
-            # last answer left room to hope
-            hope = tokens - self._reserved(now)
-            fair_room = 0 if self._in_flight or hope < share else 1
+            spent = self._in_flight + self._answered
+            return max(probe, (self._remaining or 0) - spent)
+        return math.floor(self._tokens(now)) - self._in_flight
+
+    def _paced_wait(self, now: float) -> float | None:
+        """On a shared key: seconds until this client's next request, spreading what is left
+        over the time until more comes (None: alone, or nothing left to spread).
+
+        Every client sees the same Remaining, so each paces at the same rate whatever their
+        number, and none needs to count the others: a fixed window's Remaining is spread to
+        its reset (with K clients it falls as (time left)^K and reaches zero only there, so
+        the window is spent and not overrun), a sliding log's or a bucket's over a short
+        horizon (K clients then hold about PACE_RESERVE / K in reserve between them)."""
+        if self.share <= 1 or self._limit is None:
+            return None
+        spare = self._spare(now)
+        if self.kind in {"fixed", "unknown"}:
+            if spare <= 0 or self._stale or self._reset is None or self._others_idle(now):
+                return None
+            to_reset = max(0.0, self._reset - now)
+            # the last ones wait until the others have gone quiet (or the reset): every
+            # client would reach for them at once
+            reserve = self._reserve()
+            if spare <= reserve:
+                return min(self._others_idle_at() - now, to_reset + RESET_MARGIN_S)
+            horizon = to_reset
+            if self._others_early_last:
+                horizon = min(to_reset, PACE_HORIZON * self._span())
+            interval = horizon / (spare - reserve)
         else:
-            leftover = 0.0
-            if self._shared_out(now):
-                # what others are seen to spend until the reset is theirs; a fraction of a
-                # request left is taken at random (by one client, most often)
-                tokens -= self._reserved(now)
-                leftover = self._jitter
-            fair_room = math.floor(tokens / share + leftover) - self._in_flight
-        return min(hard, fair_room, ramp)
-
-    def _reserved(self, now: float) -> float:
-        """What others will spend until the reset at the pace they have kept (a margin
-        over it: their requests come in steps)."""
-        rate = self._others_rate(now)
-        return 1.2 * rate * max(0.0, (self._reset or now) - now) + (1.0 if rate else 0.0)
-
-    def _others_rate(self, now: float) -> float:
-        """Requests per second others spent in this fixed window so far (at most)."""
-        began = self._passed_at if self._passed_at is not None else self._epoch_began
-        if began is None or self._remaining is None or not self._limit:
-            return 0.0
-        others = self._limit - self._remaining - self._answered
-        return max(0, others) / max(self._seen - began, 0.05 * self._span())
+            if spare <= 0:
+                return None
+            rate = self._limit / self._span()
+            interval = PACE_RESERVE / (rate * spare)
+        return max(0.0, self._last_grant + interval - now)
 
     def _span(self) -> float:
         return self._window or self._window_hint or 1.0
-
-    def _shared_out(self, now: float) -> bool:
-        """In the second half of a shared fixed window (what others left is shared out)."""
-        return (
-            self._fresh
-            and self._limit is not None
-            and self._reset is not None
-            and self.kind in {"fixed", "unknown"}
-            and now >= self._reset - 0.5 * self._span()
-        )
-
-    def _quota_applies(self, now: float) -> bool:
-        if not (self._fresh and self._limit and self._reset and self.kind in {"fixed", "unknown"}):
-            return False
-        return now < self._reset - 0.5 * self._span()
 
     def _probe_span(self) -> float:
         """A key shared by clients that all wait for the reset: each probes at a random time
@@ -402,16 +414,54 @@ class RateLimiter:
         return min(0.02 * self._span(), 0.25)
 
     def _probe_at(self) -> float:
-        return (self._passed_at or 0.0) + self._jitter * self._probe_span()
+        at = (self._passed_at or 0.0) + self._jitter * self._probe_span()
+        if self._alone and self._passed_at is not None and self.kind in {"fixed", "unknown"}:
+            # a client that had the key to itself probes a little after the others, so
+            # that their probes show in its answer: bursting, it would not see them
+            at += min(max(2 * self._rtt, RESET_MARGIN_S), 0.01 * self._span())
+        return at
 
     def _probe_phase_end(self) -> float:
         return (self._passed_at or 0.0) + self._probe_span()
 
+    def _reserve(self) -> int:
+        """A shared fixed window's last requests, left until the others go quiet."""
+        return 1
+
+    def _others_front_loaded(self) -> bool:
+        """Whether the others spent most of their part of this fixed window early: in the
+        first half of the time it was watched (what came after was refused or unseen)."""
+        began = self._passed_at if self._passed_at is not None else self._epoch_began
+        if began is None or self._others_spent < 2:
+            return True
+        # what others did is seen until the window was spent, or this client's last answer
+        end = self._spent_at if self._spent_at is not None else self._seen
+        early = max((n for at, n in self._others_marks if at <= (began + end) / 2), default=0)
+        return early >= 0.8 * self._others_spent
+
+    def _others_idle(self, now: float) -> bool:
+        """The others spent nothing in this fixed window for a pacing horizon: they are done
+        or waiting, so what is left is spent now (if they come back, their 429s say so)."""
+        others = self._others_seen or self._others_before
+        return others and self._yield_now(now) <= 1.0 and now >= self._others_idle_at()
+
+    def _others_idle_at(self) -> float:
+        began = self._epoch_began if self._epoch_began is not None else self._clock()
+        # each client waits its own random time: the first to go takes what is left
+        return max(self._others_spent_at, began) + (1 + self._jitter) * PACE_HORIZON * self._span()
+
+    @property
+    def _clear_epoch(self) -> bool:
+        return self._epochs == 0 and self._clear >= CONFIRM_ALONE
+
     def _ramp_room(self) -> int:
-        """After a reset, a client that may share the key ramps up (each answer lets two
-        more go) instead of bursting, so others' spending shows before the window is gone."""
-        if self._alone or self._remaining is None:
+        """After a reset, a client that may share the key first sends one request at a time
+        until it knows whether others spend (then, alone, it bursts); shared, it ramps up
+        (each answer lets two more go) so others' spending shows before the window is gone."""
+        if self._alone or self._remaining is None or self._clear_epoch:
             return 1 << 30
+        if self._epochs == 0 and self.kind in {"fixed", "unknown"} and not self._others_seen:
+            return 1 - self._in_flight
         return 1 + 2 * self._answered - self._granted
 
     def _tokens(self, now: float) -> float:
@@ -438,7 +488,8 @@ class RateLimiter:
             self.rate_limited += 1
             self._refused += 1
             span = self._window or self._window_hint or 1.0
-            if now - self._last_429 > 0.5 * span:  # one overshoot answers many 429s
+            if now - self._last_429 > 0.5 * span and not self._took_leftover:
+                # one overshoot answers many 429s
                 self._yield = min(MAX_SHARE, self._yield_now(now) + 1.0)
                 self._last_429 = now
             self._limited_in_epoch = True
@@ -465,7 +516,13 @@ class RateLimiter:
         if retry_after:
             # an HTTP-date is ignored: X-RateLimit-Reset says the same thing
             with contextlib.suppress(ValueError):
-                self._blocked_until = max(self._blocked_until, now + float(retry_after))
+                wait = float(retry_after)
+                reset = info.reset if info is not None else None
+                # a 429's Retry-After is whole seconds: when it is the Reset rounded up, the
+                # Reset is the precise time (a second is most of a short window)
+                rounded = reset is not None and wait <= max(1, math.ceil(reset - now))
+                if not (status_code == 429 and rounded):
+                    self._blocked_until = max(self._blocked_until, now + wait)
         if info is None:
             self._headerless = self._remaining is None and not self._stale
             return
@@ -494,6 +551,15 @@ class RateLimiter:
             self._rtt = min(self._rtt, now - self._last_grant)
         if status_code != 429:
             self._update_share(remaining)
+            if remaining == 0 and self._spent_at is None:
+                self._spent_at = now
+            if self.kind == "sliding" and self._limit is not None:
+                # the log holds more than this client's requests (a couple are allowed
+                # for timing's blur): others spend too
+                since = now - 1.05 * self._span()  # counted a little after it went
+                own = sum(1 for granted in self._grants if granted > since)
+                if self._limit - remaining > own + 2:
+                    self._others_at = now
 
     def _moved(self, last: float, reset: float, remaining: int, now: float) -> None:
         """The server's Reset moved forward: learn the kind from how."""
@@ -546,28 +612,26 @@ class RateLimiter:
         limit = self._limit
         if not limit or self._stale:
             return
-        if self.kind == "sliding":
-            # the log holds this client's requests of the last window and others'
-            span = self._span()
-            slack = 0.05 * span  # a request is counted after it leaves, for a little longer
-            while self._grants and self._grants[0] < self._clock() - span - slack:
-                self._grants.popleft()
-            if limit - remaining > len(self._grants) + 2:
-                self._others_seen = True
-                self._alone = False
-            return
         if not self._fresh or self.kind not in {"fixed", "unknown"}:
             return
         if self._granted == 1 and self._answered == 1 and self._prompt_probe:
             # the probe: how many requests the window counted, its own included
             self._positions.append(max(1, min(int(MAX_SHARE), limit - remaining)))
         consumed = limit - (self._remaining if self._remaining is not None else remaining)
-        if self._epochs == 0 and 2 <= self._answered <= 8:
-            # the first window has no history: while every client ramps alike, Remaining
-            # falls about as many times faster than this client's answers come as there are
-            # clients (its own requests still in flight make this err high)
-            ratio = round(consumed / (0.5 * (self._answered + self._granted)))
-            self._first_count = max(self._first_count, min(int(MAX_SHARE), ratio))
+        if (
+            self._in_flight == 0
+            and self._granted == self._answered
+            and consumed <= self._answered - self._refused
+            and self._last_grant >= self._probe_phase_end()
+        ):
+            # nothing of this client's in flight: every request the window counted beyond
+            # its own is another spender's, and there is none (the probes are all in)
+            self._clear += 1
+        surely = consumed - (self._answered - self._refused) - self._in_flight
+        if surely > self._others_spent:
+            self._others_spent = surely
+            self._others_spent_at = self._clock()
+            self._others_marks.append((self._others_spent_at, surely))
         if consumed > self._granted:
             # Remaining fell faster than this client spent: it is not alone
             self._others_seen = True
@@ -587,11 +651,18 @@ class RateLimiter:
         self._limited_in_epoch = False
         self._others_before = self._others_seen
         self._others_seen = False
+        # others who spent most of their part early in the last window are clients like
+        # this one, and this window is spent early too; others who spent steadily (a
+        # script polling at its own pace, say) get it paced to its reset, not starved
+        self._others_early_last = self._others_front_loaded()
         self._grant_before_reset = self._last_grant
         self._passed_at = self._reset
-        if self._first_count > 1:
-            self._positions.append(self._first_count)  # a sample like a probe's
-        self._first_count = 1
+        self._clear = 0
+        self._took_leftover = False
+        self._others_spent = 0
+        self._others_marks = []
+        self._spent_at = None
+        self._others_spent_at = -math.inf
         self._epoch_began = None
         self._granted = 0
         self._answered = 0

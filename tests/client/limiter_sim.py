@@ -113,6 +113,7 @@ class Rival:
     until: float
     ok: int = 0
     limited: int = 0
+    limited_at: list[float] = field(default_factory=list)
 
 
 def run(
@@ -185,6 +186,8 @@ def run(
                 allowed, *_ = server.hit(clock.now)
                 rival.ok += allowed
                 rival.limited += not allowed
+                if not allowed:
+                    rival.limited_at.append(clock.now)
                 if clock.now + rival.every < start + rival.until:
                     push(clock.now + rival.every, "rival", None)
         elif next_wake < math.inf:

@@ -35,7 +35,8 @@ KINDS: dict[str, tuple[Callable[[], Server], set[str]]] = {
     # both are fine to treat alike, so "unknown" is a right answer there
     "fixed-aligned": (lambda: FixedWindow(LIMIT, WINDOW), {"fixed", "unknown"}),
     "fixed-first": (lambda: FixedWindow(LIMIT, WINDOW, aligned=False), {"fixed", "unknown"}),
-    "sliding": (lambda: SlidingLog(LIMIT, WINDOW), {"sliding"}),
+    # ... and a sliding log spent in a burst by one client empties at once too
+    "sliding": (lambda: SlidingLog(LIMIT, WINDOW), {"sliding", "unknown"}),
     "bucket": (lambda: TokenBucket(LIMIT, WINDOW), {"bucket"}),
 }
 
@@ -107,7 +108,9 @@ def test_a_rival_on_the_same_key_makes_it_yield(kind: str) -> None:
     # after the first window, the rival is known: hardly any 429 for either of them
     late = [t for t in client.ok_times if t >= START + WINDOW]
     assert client.limited <= 0.02 * client.sent + 2
-    assert rival.limited <= 0.02 * (rival.ok + rival.limited) + 2
+    # the first window has no history: it is spent early, as by a client like this one
+    rival_late = [t for t in rival.limited_at if t >= START + WINDOW]
+    assert len(rival_late) <= 0.02 * (rival.ok + rival.limited) + 2
     assert late  # it kept going, sharing the windows
 
 
