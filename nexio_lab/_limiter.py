@@ -406,19 +406,22 @@ class RateLimiter:
         return self._window or self._window_hint or 1.0
 
     def _probe_span(self) -> float:
-        """A key shared by clients that all wait for the reset: each probes at a random time
-        within this span after it, and none ramps up before it ends, so the probes' places
-        among theirs are random and count the clients."""
+        """Clients that may share the key probe right at the reset (one that had it to
+        itself a little later, see :meth:`_probe_at`); none ramps up before this span ends,
+        so that all their probes are counted."""
         if self._alone or self._passed_at is None or self.kind not in {"fixed", "unknown"}:
             return 0.0
-        return min(0.02 * self._span(), 0.25)
+        return self._alone_delay()
+
+    def _alone_delay(self) -> float:
+        return min(max(2 * self._rtt, RESET_MARGIN_S), 0.01 * self._span())
 
     def _probe_at(self) -> float:
-        at = (self._passed_at or 0.0) + self._jitter * self._probe_span()
+        at = self._passed_at or 0.0
         if self._alone and self._passed_at is not None and self.kind in {"fixed", "unknown"}:
             # a client that had the key to itself probes a little after the others, so
             # that their probes show in its answer: bursting, it would not see them
-            at += min(max(2 * self._rtt, RESET_MARGIN_S), 0.01 * self._span())
+            at += self._alone_delay()
         return at
 
     def _probe_phase_end(self) -> float:
