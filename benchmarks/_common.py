@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nexio_lab import sandbox
 from nexio_lab.sandbox._ratelimit import DEFAULT_RATE_KIND, RateKind, RateRule
 
 __all__ = [
@@ -88,9 +87,11 @@ def profiles(n: int, tag: str = "bench") -> list[dict[str, Any]]:
 
 
 @contextlib.contextmanager
-def fresh_sandbox(settings: Settings) -> Iterator[sandbox.Sandbox]:
-    """A new in-process sandbox with the scenario's settings and the shared seed."""
-    with sandbox.run(**settings.sandbox_options()) as sb:
+def fresh_sandbox(settings: Settings) -> Iterator[Served]:
+    """A new sandbox with the scenario's settings and the shared seed, in its own process:
+    a real service is not in the client's process, and sharing one interpreter (one GIL on
+    2 cores) made every client's bursts slower than the server counts them."""
+    with serve_in_subprocess(**settings.sandbox_options()) as sb:
         yield sb
 
 
@@ -116,7 +117,7 @@ def journal_path() -> Iterator[Path]:
 class StatsAt:
     """Snapshots ``sb.stats()`` at a given Unix time (e.g. the end of the first window)."""
 
-    def __init__(self, sb: sandbox.Sandbox, at: float) -> None:
+    def __init__(self, sb: Served, at: float) -> None:
         self.snapshot: dict[str, Any] | None = None
         self._stop = threading.Event()
 
@@ -151,12 +152,22 @@ class Served:
         if not line:
             raise RuntimeError("the sandbox subprocess did not start")
         self.url = json.loads(line)["url"]
+        self._lock = threading.Lock()
 
     def stats(self) -> dict[str, Any]:
+        """The sandbox's counters (``Sandbox.stats()``)."""
+        return self._ask("stats")
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """Every job (``Sandbox.jobs()``), as plain dicts."""
+        return self._ask("jobs")
+
+    def _ask(self, command: str) -> Any:
         assert self._proc.stdin is not None and self._proc.stdout is not None
-        self._proc.stdin.write("stats\n")
-        self._proc.stdin.flush()
-        return json.loads(self._proc.stdout.readline())
+        with self._lock:  # StatsAt asks from a timer thread
+            self._proc.stdin.write(command + "\n")
+            self._proc.stdin.flush()
+            return json.loads(self._proc.stdout.readline())
 
     def stop(self) -> None:
         if self._proc.poll() is None:

@@ -1,4 +1,5 @@
-"""A sandbox in a subprocess: prints ``{"url": ...}``, answers ``stats`` lines, stops at EOF.
+"""A sandbox in a subprocess: prints ``{"url": ...}``, answers ``stats`` and ``jobs`` lines
+(one JSON line each), stops at EOF.
 
 python -m benchmarks._serve '{"rate_limit": 1000000000, "speed": 1e9}'
 """
@@ -18,6 +19,8 @@ def main() -> int:
         for line in sys.stdin:
             if line.strip() == "stats":
                 print(json.dumps(sb.stats()), flush=True)
+            elif line.strip() == "jobs":
+                print(json.dumps([dict(job) for job in sb.jobs()], default=str), flush=True)
     return 0
 
 

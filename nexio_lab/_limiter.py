@@ -17,9 +17,15 @@ continuously at the rate its headers imply and is spent as it refills.
 
 A key may be shared by other processes or machines with no coordinator: the headers are the
 only shared truth. When Remaining falls faster than this client spends, or a 429 arrives,
-the limiter yields: it takes a fair share of what is left (Remaining divided by the number
-of clients it sees spending), ramps up after each reset instead of bursting, and backs off
-past the reset with jitter after a 429.
+the limiter yields: it paces what is left instead of bursting it. Every client sees the same
+Remaining and paces it at the same rate, so each gets a fair share without counting the
+others: a fixed window's Remaining is spread over a short horizon (to the reset when the
+others spend steadily rather than early, so a script polling at its own pace is not
+starved), and its last request waits until the others go quiet; a sliding log or a bucket
+is paced against a reserve the clients keep between them. A first window that may be
+shared starts one request at a time until two answers show nobody else; a client that had
+the key to itself probes a little after each reset, so that the others' probes show. After
+a 429 it backs off past the reset with jitter.
 
 One limiter serves every request of a client; all run on the client's event loop, so
 asyncio primitives are enough.
@@ -375,10 +381,13 @@ class RateLimiter:
         over the time until more comes (None: alone, or nothing left to spread).
 
         Every client sees the same Remaining, so each paces at the same rate whatever their
-        number, and none needs to count the others: a fixed window's Remaining is spread to
-        its reset (with K clients it falls as (time left)^K and reaches zero only there, so
-        the window is spent and not overrun), a sliding log's or a bucket's over a short
-        horizon (K clients then hold about PACE_RESERVE / K in reserve between them)."""
+        number, and none needs to count the others. A fixed window's Remaining is spread
+        over PACE_HORIZON of a window (K clients spend it early, as it falls, and never
+        overrun it), or to the reset when the others spent steadily in the last window (a
+        script at its own pace, which spending early would starve); its last request waits
+        until the others go quiet. A sliding log or a bucket refills continuously: each
+        client sends at a rate in proportion to what is left, so K clients settle with about
+        PACE_RESERVE / K left between them and each sending 1 / K of the refill."""
         if self.share <= 1 or self._limit is None:
             return None
         spare = self._spare(now)
