@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import ssl
 
 import numpy as np
 import pandas as pd
@@ -236,3 +237,35 @@ def test_key_never_shown(sandbox, caplog) -> None:
     ]
     assert not any(key in text for text in shown)
     assert "nx_test_***" in repr(client)
+
+
+@pytest.mark.parametrize(
+    ("base_url", "loads"), [("http://127.0.0.1:1", 0), ("https://example.invalid", 1)]
+)
+def test_a_plain_http_server_costs_no_trust_store(monkeypatch, base_url, loads) -> None:
+    """Loading the trust store took tens of milliseconds before every batch's first request, for a
+    server that TLS is never asked of; over https it is loaded as httpx always does."""
+    calls = []
+    real = ssl.SSLContext.load_verify_locations
+
+    def counting(self, *args, **kwargs):
+        calls.append(args)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counting)
+    client = AsyncClient(api_key="k", base_url=base_url)
+    asyncio.run(_build_and_close(client))
+    assert len(calls) == loads
+
+
+async def _build_and_close(client: AsyncClient) -> None:
+    client.transport._client()
+    await client.aclose()
+
+
+def test_the_plain_http_tls_settings_fail_closed() -> None:
+    from nexio_lab._transport import _trusts_nothing
+
+    context = _trusts_nothing()
+    assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] == 0
