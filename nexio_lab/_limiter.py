@@ -65,7 +65,7 @@ PACE_HORIZON = 0.1
 #: Answers showing no other spender, one request at a time, before a client that may
 #: share the key takes the window as its own.
 CONFIRM_ALONE = 2
-#: The most clients a fair share is computed for (a bound on how far the limiter yields).
+#: The most clients the share estimate counts (a bound on how far 429s raise it).
 MAX_SHARE = 16.0
 
 

@@ -88,9 +88,9 @@ class _Uncertain(APIConnectionError):
 @functools.cache
 def _trusts_nothing() -> ssl.SSLContext:
     """TLS settings for a plain-http server. httpx builds them for every client whether TLS
-    is used or not, and loading the trust store costs tens of milliseconds, before the first request
-    of every batch. This context loads none: it would refuse any certificate, should TLS
-    ever be asked of it (it fails closed, unlike ``verify=False``)."""
+    is used or not, and loading the trust store costs tens of milliseconds before the first
+    request of every batch. This context loads none: it would refuse any certificate,
+    should TLS ever be asked of it (it fails closed, unlike ``verify=False``)."""
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 

@@ -243,8 +243,9 @@ def test_key_never_shown(sandbox, caplog) -> None:
     ("base_url", "loads"), [("http://127.0.0.1:1", 0), ("https://example.invalid", 1)]
 )
 def test_a_plain_http_server_costs_no_trust_store(monkeypatch, base_url, loads) -> None:
-    """Loading the trust store took tens of milliseconds before every batch's first request, for a
-    server that TLS is never asked of; over https it is loaded as httpx always does."""
+    """Loading the trust store took tens of milliseconds before every batch's first
+    request, for a server that TLS is never asked of; over https it is loaded as httpx
+    always does."""
     calls = []
     real = ssl.SSLContext.load_verify_locations
 
