@@ -358,6 +358,10 @@ class RateLimiter:
         room = min(self._spare(now), ramp)
         if room > 0 and (self._paced_wait(now) or 0.0) > 0.0:
             return 0
+        if self.share > 1 and self._others_idle(now):
+            # the others went quiet as far as this client saw, which may be a while ago:
+            # what is left is taken one at a time, each answer saying what still is
+            return min(room, 1 - self._in_flight)
         return room
 
     def _spare(self, now: float) -> int:
