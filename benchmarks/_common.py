@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nexio_lab import sandbox
 from nexio_lab.sandbox._ratelimit import DEFAULT_RATE_KIND, RateKind, RateRule
 
 __all__ = [
@@ -87,12 +88,19 @@ def profiles(n: int, tag: str = "bench") -> list[dict[str, Any]]:
 
 
 @contextlib.contextmanager
-def fresh_sandbox(settings: Settings) -> Iterator[Served]:
+def fresh_sandbox(
+    settings: Settings, *, in_process: bool = False
+) -> Iterator[Served | sandbox.Sandbox]:
     """A new sandbox with the scenario's settings and the shared seed, in its own process:
     a real service is not in the client's process, and sharing one interpreter (one GIL on
-    2 cores) made every client's bursts slower than the server counts them."""
-    with serve_in_subprocess(**settings.sandbox_options()) as sb:
-        yield sb
+    2 cores) made every client's bursts slower than the server counts them. ``in_process``
+    keeps it in this one (``python -m benchmarks._timeline`` watches its counting)."""
+    if in_process:
+        with sandbox.run(**settings.sandbox_options()) as local:
+            yield local
+    else:
+        with serve_in_subprocess(**settings.sandbox_options()) as served:
+            yield served
 
 
 def align_to_window(window: float, margin: float = 0.02, kind: str = DEFAULT_RATE_KIND) -> float:
@@ -117,7 +125,7 @@ def journal_path() -> Iterator[Path]:
 class StatsAt:
     """Snapshots ``sb.stats()`` at a given Unix time (e.g. the end of the first window)."""
 
-    def __init__(self, sb: Served, at: float) -> None:
+    def __init__(self, sb: Served | sandbox.Sandbox, at: float) -> None:
         self.snapshot: dict[str, Any] | None = None
         self._stop = threading.Event()
 

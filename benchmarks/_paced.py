@@ -159,11 +159,12 @@ def _baseline(settings: Settings, client: str, url: str, rows: list[dict[str, An
     return asyncio.run(coro)
 
 
-def measure(settings: Settings, client: str) -> Measured:
+def measure(settings: Settings, client: str, *, in_process: bool = False) -> Measured:
     """Run ``client`` ("nexio", "webhook", "vendor", "shortcut" or "burst") on a fresh
-    sandbox and set its wall time against the run's true floor."""
+    sandbox and set its wall time against the run's true floor (``in_process``: the
+    sandbox in this process, for a tool that watches its counting)."""
     rows = profiles(settings.n)
-    with fresh_sandbox(settings) as sb, journal_path() as store:
+    with fresh_sandbox(settings, in_process=in_process) as sb, journal_path() as store:
         started = align_to_window(settings.window, kind=settings.kind)
         first_window = StatsAt(sb, started + settings.window - 0.05)
         t0 = time.monotonic()

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     original = RateLimits.hit
     _ratelimit.RateLimits.hit = _recording_hit(original)  # type: ignore[method-assign]
     try:
-        m = _paced.measure(settings, "nexio")
+        m = _paced.measure(settings, "nexio", in_process=True)
     finally:
         _ratelimit.RateLimits.hit = original  # type: ignore[method-assign]
     start = m.started

@@ -155,6 +155,12 @@ def test_one_driver_at_a_time_and_a_dead_ones_lock_is_taken_over(make_sandbox, t
     first = client.start_batch(
         profiles(6), pool="carriers:all", name="x", store=store, progress=False
     )
+    # the first driver sends the key's 3 requests of the hour (one at a time: the first
+    # window may be shared), then waits; only then are the others' requests countable
+    deadline = time.monotonic() + 60
+    while sb.stats()["posts"] < 3:
+        assert time.monotonic() < deadline, "the first driver never sent its 3 requests"
+        time.sleep(0.01)
     posts = sb.stats()["posts"]
     for attempt in (
         lambda: client.start_batch(
