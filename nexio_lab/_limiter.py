@@ -573,8 +573,9 @@ class RateLimiter:
                 # the log holds more than this client's requests (a couple are allowed
                 # for timing's blur): others spend too
                 since = now - 1.05 * self._span()  # counted a little after it went
-                own = sum(1 for granted in self._grants if granted > since)
-                if self._limit - remaining > own + 2:
+                while self._grants and self._grants[0] <= since:
+                    self._grants.popleft()  # gone from the log (and from any later count)
+                if self._limit - remaining > len(self._grants) + 2:
                     self._others_at = now
 
     def _moved(self, last: float, reset: float, remaining: int, now: float) -> None:
