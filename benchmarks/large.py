@@ -156,28 +156,21 @@ def main(argv: list[str] | None = None) -> int:
     def row(label: str, today: float, ours: float, unit: str) -> None:
         print(f"{label:<44} | {today:>7.1f} {unit} | {ours:>7.1f} {unit} | {ours / today:.2f}")
 
+    def above_floor(run: dict[str, float]) -> float:
+        return run["peak_mb"] - run["floor_mb"]
+
     t, c = runs["tables-today"], runs["tables-chunked"]
     row("tables: peak RSS", t["peak_mb"], c["peak_mb"], "MB")
-    row(
-        "tables: peak RSS above the imports' floor",
-        t["peak_mb"] - t["floor_mb"],
-        c["peak_mb"] - c["floor_mb"],
-        "MB",
-    )
+    row("tables: peak RSS above the imports' floor", above_floor(t), above_floor(c), "MB")
     row("tables: their own size (memory_usage deep)", t["tables_mb"], c["tables_mb"], "MB")
     print(
         f"{'tables: (peak - floor) / own size':<44} | "
-        f"{(t['peak_mb'] - t['floor_mb']) / t['tables_mb']:>10.2f} | "
-        f"{(c['peak_mb'] - c['floor_mb']) / c['tables_mb']:>10.2f} |"
+        f"{above_floor(t) / t['tables_mb']:>10.2f} | "
+        f"{above_floor(c) / c['tables_mb']:>10.2f} |"
     )
     e, s = runs["export-today"], runs["export-streamed"]
     row("export to_parquet: peak RSS", e["peak_mb"], s["peak_mb"], "MB")
-    row(
-        "export: peak RSS above the imports' floor",
-        e["peak_mb"] - e["floor_mb"],
-        s["peak_mb"] - s["floor_mb"],
-        "MB",
-    )
+    row("export: peak RSS above the imports' floor", above_floor(e), above_floor(s), "MB")
     row("tables: wall time (chunked reads twice)", t["wall_s"], c["wall_s"], "s ")
     row("export: wall time", e["wall_s"], s["wall_s"], "s ")
     row("journal file bytes per evaluation", text_bytes / n / 1024, blob_bytes / n / 1024, "KB")
