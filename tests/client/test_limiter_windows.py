@@ -116,9 +116,10 @@ def test_a_rival_on_the_same_key_makes_it_yield(kind: str) -> None:
 
 
 #: wall / true floor and 429s for K clients sharing a key (the issue's targets are 1.15 and
-#: 5 %, met on fixed windows and buckets): a shared sliding log is paced against a reserve,
-#: each window's spread carries into the next, and its freed places are raced for
-SHARED_WALL = {"fixed-aligned": 1.15, "fixed-first": 1.15, "sliding": 1.25, "bucket": 1.15}
+#: 5 %): on a shared sliding log, each client's view of the places freed is a round trip
+#: old, and the last places of each window's burst are raced for (3 clients: 3.8-6.4 % of
+#: requests over seeds 0-5; the sandbox's in the benchmark: fewer, see benchmarks/README.md)
+SHARED_WALL = {"fixed-aligned": 1.15, "fixed-first": 1.15, "sliding": 1.15, "bucket": 1.15}
 SHARED_429 = {"fixed-aligned": 0.05, "fixed-first": 0.05, "sliding": 0.07, "bucket": 0.05}
 
 
