@@ -133,6 +133,7 @@ class RateLimiter:
         self._seen = 0.0  # local time of the answer that gave _remaining
         self._reset: float | None = None  # the server's latest Reset
         self._window: float | None = None  # window length (bucket: time to refill from empty)
+        self._window_is_bucket = False  # _window was learned as a bucket's
         self._window_hint = 0.0  # the longest Reset - now seen: a lower bound of a window
         self._headerless = False
         self._in_flight = 0
@@ -156,6 +157,8 @@ class RateLimiter:
         self._others_seen = False  # Remaining fell faster than this client spent
         self._others_before = False  # ... in the previous epoch
         self._others_at = -math.inf  # a bucket: when others' spending was last seen
+        self._bucket_mark: tuple[float, int] | None = None  # (when, Remaining) to count from
+        self._bucket_answers = 0  # this client's answered requests since that mark
         self._yield = 1.0  # the same, raised by 429s, decaying while none arrive
         self._limited_in_epoch = False
         self._last_429 = -math.inf
@@ -583,6 +586,28 @@ class RateLimiter:
                     self._grants.popleft()  # gone from the log (and from any later count)
                 if self._limit - remaining > len(self._grants) + 2:
                     self._others_at = now
+            elif self.kind == "bucket":
+                self._count_others_in_bucket(remaining, now)
+
+    def _count_others_in_bucket(self, remaining: int, now: float) -> None:
+        """A bucket: did others spend since a marked answer? What it held then, plus the
+        refill, less this client's requests since (answered or in flight), is what it would
+        hold now without them. Counted over several answers, not one: clients that pace
+        alike send about one request between two of each other's answers, which one
+        answer's rounding would hide (two clients then forgot each other each window and
+        burst together)."""
+        self._bucket_answers += 1
+        mark = self._bucket_mark
+        if mark is not None and self._limit and self._window:
+            at, held = mark
+            refilled = held + (now - at) * self._limit / (self._window * BUCKET_SAFETY)
+            # a full bucket wastes its refill: nothing can be told past that
+            if refilled < self._limit - 1 and now - at < self._span():
+                if refilled - self._bucket_answers - self._in_flight < remaining + 2:
+                    return
+                self._others_at = now
+        self._bucket_mark = (now, remaining)
+        self._bucket_answers = 0
 
     def _moved(self, last: float, reset: float, remaining: int, now: float) -> None:
         """The server's Reset moved forward: learn the kind from how."""
@@ -591,8 +616,6 @@ class RateLimiter:
         if last > now + RESET_MARGIN_S and gap < 0.5 * hint:
             # moved before it passed: only a bucket does that (its "full again" recedes)
             self._evidence["bucket"] += 1
-            if self.kind == "bucket" and self._tokens(now) - self._in_flight - 1 > remaining + 1:
-                self._others_at = now  # it fell faster than this client spends
         elif last <= now:
             # the first answer after a reset: a whole new window, or a partial refill?
             informative = self._grant_before_reset > last - 0.5 * hint
@@ -627,8 +650,12 @@ class RateLimiter:
             return
         # tokens lie in [remaining, remaining + 1): the smaller deficit gives the longer window
         estimate = (reset - now) * limit / (limit - remaining - 1)
-        if estimate > 0 and (self._window is None or estimate < self._window):
+        # a window taken for a fixed one's before the kind was known is no bound: a nearly
+        # full bucket's first Resets, a request's refill apart, look like very short
+        # windows (one client learned 1/30 of the true one and drew 429s on 9 in 10)
+        if estimate > 0 and (not self._window_is_bucket or estimate < (self._window or math.inf)):
             self._window = estimate
+            self._window_is_bucket = True
 
     def _update_share(self, remaining: int) -> None:
         """Count the clients spending this key, from a fresh fixed window's headers."""
@@ -656,8 +683,10 @@ class RateLimiter:
             self._others_spent_at = self._clock()
             self._others_marks.append((self._others_spent_at, surely))
         if consumed > self._granted:
-            # Remaining fell faster than this client spent: it is not alone
+            # Remaining fell faster than this client spent: it is not alone (whatever kind
+            # the window turns out to be: a bucket's first answers look like this too)
             self._others_seen = True
+            self._others_at = self._clock()
             self._alone = False
 
     def _roll(self, now: float) -> None:
