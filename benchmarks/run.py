@@ -40,9 +40,12 @@ __all__ = ["SCENARIOS", "main"]
 
 #: name -> (full size, smoke size) settings
 SIZES: dict[str, tuple[Settings, Settings]] = {
-    # 2N = 240 requests over 4 windows; processing 0.4-1.5 s: the budget binds
+    # 2N = 240 requests over 4 windows; processing 0.4-1.5 s: the budget binds. 60 requests
+    # per 5 s is the issue's own example; compressed further, the client's own time per
+    # request (a 60-request burst takes it about 0.2 s here) weighs as a part of a window
+    # that it never does at a real minute
     "limit": (
-        Settings(n=120, limit=60, window=2.5, speed=40),
+        Settings(n=120, limit=60, window=5.0, speed=40),
         Settings(n=8, limit=10, window=0.5, speed=400),
     ),
     # processing 3-12 s: after the submissions' window the budget has room, readiness binds
