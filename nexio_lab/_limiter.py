@@ -59,8 +59,9 @@ BUCKET_SAFETY = 1.03
 #: is safer against 429s, less spends faster.
 PACE_RESERVE = 10.0
 #: ... and on a shared sliding log, fewer: a bucket's unspent tokens wait for later, but
-#: every moment a place in the log stays free is lost for good (kept at 10, two or three
-#: clients finished 1.18-1.2x the floor; at 4, 1.07-1.1x, with 429s about as many).
+#: every moment a place in the log stays free is lost for good (at 10, two and three
+#: processes finished 1.2 and 1.18x the floor in the benchmark; at 4, 1.1 and 1.08x, with
+#: 429s about as many: benchmarks/README.md).
 LOG_RESERVE = 4.0
 #: On a shared fixed window, what is left is spread over at most this part of a window
 #: (rather than to the reset): spent early, the window's last requests are not late,
@@ -156,7 +157,7 @@ class RateLimiter:
         self._fresh = True  # this epoch began with a whole new window (or is the first)
         self._others_seen = False  # Remaining fell faster than this client spent
         self._others_before = False  # ... in the previous epoch
-        self._others_at = -math.inf  # a bucket: when others' spending was last seen
+        self._others_at = -math.inf  # when others' spending was last seen (a log's, a bucket's)
         self._bucket_mark: tuple[float, int] | None = None  # (when, Remaining) to count from
         self._bucket_answers = 0  # this client's answered requests since that mark
         self._yield = 1.0  # the same, raised by 429s, decaying while none arrive
