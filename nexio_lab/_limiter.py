@@ -421,8 +421,8 @@ class RateLimiter:
             if spare <= 0:
                 return None
             rate = self._limit / self._span()
-            reserve = LOG_RESERVE if self.kind == "sliding" else PACE_RESERVE
-            interval = reserve / (rate * spare)
+            kept = LOG_RESERVE if self.kind == "sliding" else PACE_RESERVE
+            interval = kept / (rate * spare)
         return max(0.0, self._last_grant + interval - now)
 
     def _span(self) -> float:
