@@ -67,6 +67,8 @@ LOG_RESERVE = 4.0
 #: (rather than to the reset): spent early, the window's last requests are not late,
 #: and every client still paces at the same rate.
 PACE_HORIZON = 0.1
+#: A shared fixed window's last requests, left until the others go quiet.
+LAST_RESERVE = 1
 #: Answers showing no other spender, one request at a time, before a client that may
 #: share the key takes the window as its own.
 CONFIRM_ALONE = 2
@@ -213,8 +215,7 @@ class RateLimiter:
         """The share raised by 429s, decaying by a half per window without one."""
         if self._yield <= 1.0:
             return 1.0
-        span = self._window or self._window_hint or 1.0
-        return max(1.0, self._yield - 0.5 * max(0.0, now - self._last_429) / span)
+        return max(1.0, self._yield - 0.5 * max(0.0, now - self._last_429) / self._span())
 
     @property
     def snapshot(self) -> RateLimit | None:
@@ -308,11 +309,10 @@ class RateLimiter:
         if self.share > 1 and not self._stale and self.kind in {"fixed", "unknown"}:
             # the window's leftovers, taken once the others went quiet: a 429 for this one
             # says the window is spent, not that someone else is new to the key
-            self._took_leftover |= self._spare(now) <= self._reserve()
+            self._took_leftover |= self._spare(now) <= LAST_RESERVE
         if self._granted == 0:
-            span = self._window or self._window_hint or 1.0
             # a probe sent after others ramped up would count their requests too
-            prompt = self._probe_span() + RESET_MARGIN_S + min(0.05 * span, 0.5 * self._rtt)
+            prompt = self._probe_span() + RESET_MARGIN_S + min(0.05 * self._span(), 0.5 * self._rtt)
             self._prompt_probe = self._passed_at is None or now - self._passed_at <= prompt
         self._granted += 1
         self._last_grant = now
@@ -349,8 +349,7 @@ class RateLimiter:
             return self._probe_phase_end() - now
         if self.kind == "bucket" and self._window and self._limit:
             need = self.share * (self._in_flight + 1) + 1e-6
-            rate = self._limit / (self._window * BUCKET_SAFETY)
-            return max(0.001, (need - self._tokens(now)) / rate)
+            return max(0.001, (need - self._tokens(now)) / self._refill_rate())
         if self._reset is None:
             return None if self._in_flight else 1.0
         return max(0.0, self._reset - now) + RESET_MARGIN_S
@@ -410,13 +409,12 @@ class RateLimiter:
             to_reset = max(0.0, self._reset - now)
             # the last ones wait until the others have gone quiet (or the reset): every
             # client would reach for them at once
-            reserve = self._reserve()
-            if spare <= reserve:
+            if spare <= LAST_RESERVE:
                 return min(self._others_idle_at() - now, to_reset + RESET_MARGIN_S)
             horizon = to_reset
             if self._others_early_last:
                 horizon = min(to_reset, PACE_HORIZON * self._span())
-            interval = horizon / (spare - reserve)
+            interval = horizon / (spare - LAST_RESERVE)
         else:
             if spare <= 0:
                 return None
@@ -449,10 +447,6 @@ class RateLimiter:
 
     def _probe_phase_end(self) -> float:
         return (self._passed_at or 0.0) + self._probe_span()
-
-    def _reserve(self) -> int:
-        """A shared fixed window's last requests, left until the others go quiet."""
-        return 1
 
     def _others_front_loaded(self) -> bool:
         """Whether the others spent most of their part of this fixed window early: in the
@@ -494,9 +488,17 @@ class RateLimiter:
         """The server's Remaining as it stands now, by the learned kind's refill."""
         remaining = float(self._remaining or 0)
         if self.kind == "bucket" and self._window and self._limit:
-            rate = self._limit / (self._window * BUCKET_SAFETY)
-            remaining = min(float(self._limit), remaining + (now - self._seen) * rate)
+            remaining = min(
+                float(self._limit), remaining + (now - self._seen) * self._refill_rate()
+            )
         return remaining
+
+    def _refill_rate(self) -> float:
+        """A bucket's refill in requests per second, planned a little slower than its
+        headers imply (0.0 while its size or refill time is unknown)."""
+        if not (self._limit and self._window):
+            return 0.0
+        return self._limit / (self._window * BUCKET_SAFETY)
 
     def _tokens_floor(self, now: float) -> int | None:
         if self._remaining is None:
@@ -513,8 +515,7 @@ class RateLimiter:
         if status_code == 429:
             self.rate_limited += 1
             self._refused += 1
-            span = self._window or self._window_hint or 1.0
-            if now - self._last_429 > 0.5 * span and not self._took_leftover:
+            if now - self._last_429 > 0.5 * self._span() and not self._took_leftover:
                 # one overshoot answers many 429s
                 self._yield = min(MAX_SHARE, self._yield_now(now) + 1.0)
                 self._last_429 = now
@@ -533,7 +534,7 @@ class RateLimiter:
         base = max(self._blocked_until, now)
         if self._reset is not None and self.kind != "bucket":
             base = max(base, self._reset)
-        span = min(self._window or self._window_hint or 1.0, 10.0)
+        span = min(self._span(), 10.0)
         self._blocked_until = base + self._rng.uniform(0.0, min(0.02 * span, 0.25))
 
     def _learn(self, headers: Mapping[str, str], status_code: int | None, now: float) -> None:
@@ -601,7 +602,7 @@ class RateLimiter:
         mark = self._bucket_mark
         if mark is not None and self._limit and self._window:
             at, held = mark
-            refilled = held + (now - at) * self._limit / (self._window * BUCKET_SAFETY)
+            refilled = held + (now - at) * self._refill_rate()
             # a full bucket wastes its refill: nothing can be told past that
             if refilled < self._limit - 1 and now - at < self._span():
                 if refilled - self._bucket_answers - self._in_flight < remaining + 2:
